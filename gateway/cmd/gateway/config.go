@@ -1,0 +1,77 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/stringsvc/flagenv"
+)
+
+// config is everything the gateway reads from flags and the environment. Consul is found through
+// consul/api's standard variables (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_CACERT, ...).
+type config struct {
+	listen          string
+	service         string
+	consulWait      time.Duration
+	retry           proxy.RetryPolicy
+	breaker         proxy.BreakerSettings
+	maxIdlePerHost  int
+	shutdownTimeout time.Duration
+	logJSON         bool
+	logLevel        string
+}
+
+func parseConfig(args []string) (config, error) {
+	var c config
+	var failures uint
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (overridden by NOMAD_IP_http/NOMAD_PORT_http)")
+	fs.StringVar(&c.service, "service", "stringsvc", "Consul service to route to; served under /<service>/")
+	fs.DurationVar(&c.consulWait, "consul-wait", 10*time.Second, "longest blocking query to Consul (bounds how stale discovery can get after a Consul restart)")
+	fs.IntVar(&c.retry.Attempts, "attempts", 3, "most instances one request is sent to")
+	fs.DurationVar(&c.retry.TryTimeout, "try-timeout", 250*time.Millisecond, "timeout of each attempt")
+	fs.DurationVar(&c.retry.Budget, "budget", time.Second, "total time for one request, all attempts included")
+	fs.UintVar(&failures, "breaker-failures", 3, "consecutive failures that open an instance's circuit breaker")
+	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through")
+	fs.IntVar(&c.maxIdlePerHost, "max-idle-per-host", 256, "idle keep-alive connections kept per instance")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
+	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
+	if err := flagenv.Apply(fs, map[string]string{
+		"listen":            "GATEWAY_LISTEN",
+		"service":           "GATEWAY_SERVICE",
+		"consul-wait":       "GATEWAY_CONSUL_WAIT",
+		"attempts":          "GATEWAY_ATTEMPTS",
+		"try-timeout":       "GATEWAY_TRY_TIMEOUT",
+		"budget":            "GATEWAY_BUDGET",
+		"breaker-failures":  "GATEWAY_BREAKER_FAILURES",
+		"breaker-open":      "GATEWAY_BREAKER_OPEN",
+		"max-idle-per-host": "GATEWAY_MAX_IDLE_PER_HOST",
+		"shutdown-timeout":  "GATEWAY_SHUTDOWN_TIMEOUT",
+		"log-json":          "LOG_JSON",
+		"log-level":         "LOG_LEVEL",
+	}); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	ip, port := os.Getenv("NOMAD_IP_http"), os.Getenv("NOMAD_PORT_http")
+	if ip != "" && port != "" {
+		c.listen = net.JoinHostPort(ip, port)
+	}
+	c.breaker.Failures = uint32(failures)
+	switch {
+	case c.retry.Attempts < 1 || failures < 1 || c.maxIdlePerHost < 1:
+		return c, fmt.Errorf("-attempts, -breaker-failures and -max-idle-per-host must be at least 1")
+	case c.retry.TryTimeout <= 0 || c.retry.Budget < c.retry.TryTimeout:
+		return c, fmt.Errorf("-try-timeout must be > 0 and -budget at least -try-timeout")
+	case c.consulWait < time.Second:
+		return c, fmt.Errorf("-consul-wait must be at least 1s")
+	}
+	return c, nil
+}

@@ -1,0 +1,101 @@
+// Command gateway is the API gateway in front of stringsvc: it discovers instances in Consul and
+// routes /stringsvc/uppercase and /stringsvc/count to them through per-instance circuit breakers,
+// round-robin and retries (package proxy).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/gateway/discovery"
+	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/stringsvc/contract"
+	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/transport"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(2)
+	}
+	logger := hclogkit.NewRoot("gateway", os.Stderr, cfg.logLevel, cfg.logJSON)
+	if err := run(cfg, logger); err != nil {
+		logger.Error("exiting", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, logger hclog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	consul, err := api.NewClient(api.DefaultConfig())
+	if err != nil {
+		return fmt.Errorf("consul client: %w", err)
+	}
+	instancer := discovery.NewInstancer(ctx, consul, cfg.service, cfg.consulWait, logger.Named("discovery"))
+	defer instancer.Stop()
+
+	settings := proxy.Settings{
+		Client:  newInstanceClient(cfg.maxIdlePerHost),
+		Breaker: cfg.breaker,
+		Retry:   cfg.retry,
+		Logger:  logger.Named("proxy"),
+	}
+	uppercase := proxy.NewRoute("uppercase", instancer, transport.NewUppercaseClient, settings)
+	defer uppercase.Close()
+	count := proxy.NewRoute("count", instancer, transport.NewCountClient, settings)
+	defer count.Close()
+
+	prefix := "/" + cfg.service
+	handler := contract.NewRouter(
+		contract.Route{Method: http.MethodPost, Path: prefix + contract.UppercasePath,
+			Handler: proxy.NewServer(uppercase, contract.DecodeUppercaseRequest, logger)},
+		contract.Route{Method: http.MethodPost, Path: prefix + contract.CountPath,
+			Handler: proxy.NewServer(count, contract.DecodeCountRequest, logger)},
+		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: http.HandlerFunc(health)},
+	)
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- server.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "routes", []string{prefix + contract.UppercasePath, prefix + contract.CountPath})
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// health answers the gateway's own liveness check.
+func health(w http.ResponseWriter, _ *http.Request) {
+	_ = contract.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,79 @@
+// Package discovery finds stringsvc instances in Consul through go-kit's sd/consul Instancer
+// (blocking queries, passing instances only), hardened for Consul restarts and outages.
+package discovery
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	kitconsul "github.com/go-kit/kit/sd/consul"
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+)
+
+// maxRetryWait bounds the wait between queries while Consul is unreachable, so discovery resumes
+// within about a second of Consul coming back (go-kit's own backoff grows to a minute).
+const maxRetryWait = time.Second
+
+// NewInstancer returns a go-kit Instancer of the passing instances of service. It keeps the last
+// known instances while Consul is unreachable (ctx ends its retries; Stop the Instancer too).
+//
+// wait bounds each blocking query: after a Consul agent restart, the index starts again from
+// scratch and a query still holding the old, higher index would otherwise block for Consul's
+// default five minutes while the instance set changes underneath.
+func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, logger hclog.Logger) *kitconsul.Instancer {
+	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, logger: logger}
+	return kitconsul.NewInstancer(c, hclogkit.Adapt(logger), service, nil, true)
+}
+
+// resilientClient bounds every blocking query and retries failed ones itself, quickly and without
+// end, instead of handing the error to go-kit's instancer (which would back off up to a minute).
+type resilientClient struct {
+	kitconsul.Client
+	ctx     context.Context
+	wait    time.Duration
+	logger  hclog.Logger
+	failing atomic.Bool
+	started atomic.Bool
+}
+
+func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
+	opts := *q
+	opts.WaitTime = c.wait
+	if c.failing.Load() {
+		// Consul may have restarted with a lower index: ask for the current state at once.
+		opts.WaitIndex = 0
+	}
+	// go-kit's constructor makes the first query synchronously: it must not block, so that the
+	// gateway serves (503s) before Consul is up; the instancer's loop then retries through here.
+	first := !c.started.Swap(true)
+	retry := 50 * time.Millisecond
+	for {
+		entries, meta, err := c.Client.Service(service, tag, passingOnly, opts.WithContext(c.ctx))
+		if err == nil {
+			if c.failing.Swap(false) {
+				c.logger.Info("consul reachable again", "service", service)
+			}
+			return entries, meta, nil
+		}
+		if c.ctx.Err() != nil {
+			return nil, nil, c.ctx.Err()
+		}
+		if !c.failing.Swap(true) {
+			c.logger.Warn("consul unreachable; routing to the last known instances", "service", service, "err", err)
+		}
+		if first {
+			return nil, nil, err
+		}
+		opts.WaitIndex = 0
+		select {
+		case <-c.ctx.Done():
+			return nil, nil, c.ctx.Err()
+		case <-time.After(retry):
+		}
+		retry = min(2*retry, maxRetryWait)
+	}
+}

@@ -1,0 +1,95 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	kitconsul "github.com/go-kit/kit/sd/consul"
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
+)
+
+// scriptedConsul answers Service queries with the scripted errors in turn (then successes) and
+// records the query options it was given.
+type scriptedConsul struct {
+	kitconsul.Client
+	mu      sync.Mutex
+	results []error
+	queries []api.QueryOptions
+}
+
+func (s *scriptedConsul) Service(_, _ string, _ bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queries = append(s.queries, *q)
+	if len(s.results) > 0 {
+		err := s.results[0]
+		s.results = s.results[1:]
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return nil, &api.QueryMeta{LastIndex: 42}, nil
+}
+
+func newTestClient(ctx context.Context, results ...error) (*resilientClient, *scriptedConsul) {
+	consul := &scriptedConsul{results: results}
+	return &resilientClient{Client: consul, ctx: ctx, wait: 7 * time.Second, logger: hclog.NewNullLogger()}, consul
+}
+
+var errDown = errors.New("connection refused")
+
+func TestFirstQueryFailsFastSoTheGatewayStartsWithoutConsul(t *testing.T) {
+	c, consul := newTestClient(context.Background(), errDown, errDown)
+	if _, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); !errors.Is(err, errDown) {
+		t.Fatalf("err = %v, want the first failure returned", err)
+	}
+	if len(consul.queries) != 1 {
+		t.Fatalf("%d queries, want 1", len(consul.queries))
+	}
+}
+
+func TestLaterQueriesRetryFromIndexZeroUntilConsulAnswers(t *testing.T) {
+	c, consul := newTestClient(context.Background())
+	if _, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	consul.results = []error{errDown, errDown}
+	_, meta, err := c.Service("stringsvc", "", true, &api.QueryOptions{WaitIndex: 900})
+	if err != nil || meta.LastIndex != 42 {
+		t.Fatalf("meta = %v, err = %v: want the answer after the retries", meta, err)
+	}
+	var indexes []uint64
+	for _, q := range consul.queries[1:] {
+		indexes = append(indexes, q.WaitIndex)
+		if q.WaitTime != 7*time.Second {
+			t.Errorf("WaitTime = %v, want the configured bound", q.WaitTime)
+		}
+	}
+	// The first try blocks on the caller's index; after a failure Consul may have restarted with a
+	// lower index, so the retries ask for the current state.
+	if len(indexes) != 3 || indexes[0] != 900 || indexes[1] != 0 || indexes[2] != 0 {
+		t.Fatalf("wait indexes = %v, want [900 0 0]", indexes)
+	}
+	// The query after an outage starts from zero too.
+	consul.results = nil
+	c.failing.Store(true)
+	c.Service("stringsvc", "", true, &api.QueryOptions{WaitIndex: 900})
+	if last := consul.queries[len(consul.queries)-1]; last.WaitIndex != 0 {
+		t.Fatalf("WaitIndex after an outage = %d, want 0", last.WaitIndex)
+	}
+}
+
+func TestRetriesEndWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c, consul := newTestClient(ctx)
+	c.Service("stringsvc", "", true, &api.QueryOptions{})
+	consul.results = []error{errDown, errDown, errDown, errDown, errDown, errDown, errDown, errDown}
+	cancel()
+	if _, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,69 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
+	"github.com/hashicorp/go-hclog"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+// BreakerSettings configures each instance's circuit breaker.
+type BreakerSettings struct {
+	// Failures is how many consecutive failures open the breaker.
+	Failures uint32
+	// Open is how long the breaker stays open before it lets one probe request through.
+	Open time.Duration
+}
+
+// errExcluded marks an outcome that says nothing about the instance (the caller gave up or the
+// request's total budget ran out): the breaker counts it neither way.
+var errExcluded = errors.New("outcome excluded from breaker counts")
+
+// newBreaker returns the endpoint middleware of one instance's breaker (gobreaker v2; go-kit's
+// circuitbreaker package supports only gobreaker v1). Transport errors, attempt timeouts and 5xx
+// count as failures; a 4xx is the instance working correctly and counts as a success.
+func newBreaker(name string, s BreakerSettings, logger hclog.Logger) endpoint.Middleware {
+	cb := gobreaker.NewTwoStepCircuitBreaker[any](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1,
+		Timeout:     s.Open,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errExcluded) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			logger.Warn("circuit breaker state changed", "breaker", name, "from", from.String(), "to", to.String())
+		},
+	})
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			done, err := cb.Allow()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w (%w)", name, errBreakerOpen, err)
+			}
+			response, err := next(ctx, request)
+			done(breakerOutcome(ctx, err))
+			return response, err
+		}
+	}
+}
+
+// breakerOutcome classifies an attempt's error for the breaker: nil is a success, errExcluded is
+// not counted, anything else is a failure.
+func breakerOutcome(ctx context.Context, err error) error {
+	var se *contract.StatusError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se) && se.IsClientError():
+		return nil
+	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), errTryTimeout):
+		return errExcluded
+	default:
+		return err
+	}
+}

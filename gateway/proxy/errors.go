@@ -1,0 +1,35 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors the gateway itself produces; encodeError maps each to its HTTP status.
+var (
+	// ErrNoInstances: discovery knows no passing instance (503).
+	ErrNoInstances = errors.New("no instances of the service are available")
+	// ErrAllBreakersOpen: every known instance's breaker is open (503).
+	ErrAllBreakersOpen = errors.New("every instance's circuit breaker is open")
+	// ErrBudgetExhausted: the total time budget of the request ran out (504).
+	ErrBudgetExhausted = errors.New("the request's time budget ran out")
+)
+
+// errTryTimeout is the cause of a single attempt's deadline: it counts against the instance.
+var errTryTimeout = errors.New("attempt timed out")
+
+// errBreakerOpen marks an instance the breaker refused without sending anything: the balancer
+// moves on to the next instance and does not count an attempt.
+var errBreakerOpen = errors.New("breaker open")
+
+// AttemptsError is returned when every attempt failed (502).
+type AttemptsError struct {
+	Attempts int
+	Last     error
+}
+
+func (e *AttemptsError) Error() string {
+	return fmt.Sprintf("all %d attempts failed; last: %v", e.Attempts, e.Last)
+}
+
+func (e *AttemptsError) Unwrap() error { return e.Last }

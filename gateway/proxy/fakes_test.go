@@ -1,0 +1,129 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
+	"github.com/go-kit/kit/sd"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+// fakeInstancer is an sd.Instancer whose instance set the test sets.
+type fakeInstancer struct {
+	mu    sync.Mutex
+	subs  []chan<- sd.Event
+	state sd.Event
+}
+
+func (f *fakeInstancer) Register(ch chan<- sd.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.subs = append(f.subs, ch)
+	ch <- f.state
+}
+
+func (f *fakeInstancer) Deregister(ch chan<- sd.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, sub := range f.subs {
+		if sub == ch {
+			f.subs = append(f.subs[:i], f.subs[i+1:]...)
+			return
+		}
+	}
+}
+
+func (f *fakeInstancer) Stop() {}
+
+// set publishes a new instance set (or a discovery error) and returns once every subscriber has
+// applied it: go-kit's Endpointer reads events from an unbuffered channel in one loop, so a
+// second send completes only after the first event was processed.
+func (f *fakeInstancer) set(ev sd.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = ev
+	for _, ch := range f.subs {
+		ch <- ev
+		ch <- ev
+	}
+}
+
+// instanceBehavior says how a fake instance answers: it returns err (or echoes the request when
+// err is nil), optionally after blocking until the attempt's context ends.
+type instanceBehavior struct {
+	err  error
+	hang bool
+}
+
+// fakeFleet is a set of fake instances whose behaviour tests change, and which records the
+// order in which instances were called.
+type fakeFleet struct {
+	mu       sync.Mutex
+	behavior map[string]instanceBehavior
+	calls    []string
+}
+
+func newFleet() *fakeFleet { return &fakeFleet{behavior: map[string]instanceBehavior{}} }
+
+func (f *fakeFleet) setBehavior(instance string, b instanceBehavior) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.behavior[instance] = b
+}
+
+// takeCalls returns the instances called since the last takeCalls.
+func (f *fakeFleet) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	calls := f.calls
+	f.calls = nil
+	return calls
+}
+
+// factory is a ClientFactory whose endpoints act out the fleet's behaviours.
+func (f *fakeFleet) factory(instance string, _ *http.Client) (endpoint.Endpoint, error) {
+	return func(ctx context.Context, request any) (any, error) {
+		f.mu.Lock()
+		f.calls = append(f.calls, instance)
+		b := f.behavior[instance]
+		f.mu.Unlock()
+		if b.hang {
+			<-ctx.Done()
+			return nil, fmt.Errorf("%s: %w", instance, ctx.Err())
+		}
+		if b.err != nil {
+			return nil, b.err
+		}
+		return contract.UppercaseResponse{V: instance}, nil
+	}, nil
+}
+
+// newTestRoute builds a route over the given instances with deterministic settings.
+func newTestRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instances ...string) (*Route, *fakeInstancer) {
+	t.Helper()
+	inst := &fakeInstancer{state: sd.Event{Instances: instances}}
+	route := NewRoute("uppercase", inst, fleet.factory, Settings{
+		Breaker: BreakerSettings{Failures: 2, Open: time.Hour},
+		Retry:   policy,
+		Logger:  hclog.NewNullLogger(),
+	})
+	t.Cleanup(route.Close)
+	return route, inst
+}
+
+var (
+	serverError = &contract.StatusError{Status: http.StatusInternalServerError, Body: []byte(`{"err":"boom"}`)}
+	clientError = &contract.StatusError{Status: http.StatusBadRequest, Body: []byte(`{"err":"empty string"}`)}
+	quickPolicy = RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: 5 * time.Second}
+)
+
+func call(route *Route) (any, error) {
+	return route.Endpoint(context.Background(), contract.UppercaseRequest{S: "x"})
+}

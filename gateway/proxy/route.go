@@ -1,0 +1,68 @@
+// Package proxy is the gateway's request path. For each route, and for each instance of the
+// service, the instance's client endpoint is wrapped in its own circuit breaker; a round-robin
+// balancer hands each request the instances in turn, and a retry loop with a per-attempt timeout
+// and a total budget walks them, skipping open breakers.
+//
+//	HTTP handler (handler.go) → retrying (retry.go) → roundRobin (balancer.go)
+//	  → per-instance breaker (breaker.go) → instance client endpoint (stringsvc/transport)
+package proxy
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/go-kit/kit/endpoint"
+	"github.com/go-kit/kit/sd"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+)
+
+// ClientFactory builds the client endpoint of one route on one instance ("host:port").
+type ClientFactory func(instance string, client *http.Client) (endpoint.Endpoint, error)
+
+// Settings are shared by every route of the gateway.
+type Settings struct {
+	Client  *http.Client
+	Breaker BreakerSettings
+	Retry   RetryPolicy
+	Logger  hclog.Logger
+}
+
+// Route is one gateway path backed by every instance the instancer reports.
+type Route struct {
+	Name     string
+	Endpoint endpoint.Endpoint
+	stop     func()
+}
+
+// NewRoute subscribes to instancer through a go-kit Endpointer whose factory wraps each
+// instance's client endpoint in that instance's own breaker. The Endpointer keeps the endpoint,
+// and so the breaker, of every instance that stays in the set across updates, and keeps the last
+// known set while discovery reports errors.
+func NewRoute(name string, instancer sd.Instancer, newClient ClientFactory, s Settings) *Route {
+	logger := s.Logger.Named(name)
+	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
+		client, err := newClient(instance, s.Client)
+		if err != nil {
+			return nil, nil, err
+		}
+		logger.Info("instance added", "instance", instance)
+		removed := closerFunc(func() error { logger.Info("instance removed", "instance", instance); return nil })
+		return newBreaker(name+"@"+instance, s.Breaker, logger)(client), removed, nil
+	}
+	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))
+	return &Route{
+		Name:     name,
+		Endpoint: retrying(s.Retry, &roundRobin{endpointer: endpointer}),
+		stop:     endpointer.Close,
+	}
+}
+
+// Close stops the route's subscription to the instancer.
+func (r *Route) Close() { r.stop() }
+
+// closerFunc is the io.Closer the Endpointer calls when an instance leaves the set.
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }

@@ -1,0 +1,214 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/go-kit/kit/sd"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+func TestRoundRobinSpreadsRequestsInRingOrder(t *testing.T) {
+	fleet := newFleet()
+	route, _ := newTestRoute(t, fleet, quickPolicy, "c", "a", "b")
+	for range 6 {
+		if _, err := call(route); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := fleet.takeCalls(), []string{"a", "b", "c", "a", "b", "c"}; !slices.Equal(got, want) {
+		t.Fatalf("calls = %v, want %v", got, want)
+	}
+}
+
+func TestRetryGoesToTheNextInstanceNotBackToTheFailedOne(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{err: serverError})
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a", "b", "c")
+	resp, err := call(route)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := resp.(contract.UppercaseResponse).V; v != "b" {
+		t.Fatalf("answered by %q, want b", v)
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("calls = %v, want [a b]", got)
+	}
+}
+
+func TestAllAttemptsFailedReportsTheLastError(t *testing.T) {
+	fleet := newFleet()
+	for _, in := range []string{"a", "b", "c", "d"} {
+		fleet.setBehavior(in, instanceBehavior{err: serverError})
+	}
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a", "b", "c", "d")
+	_, err := call(route)
+	var ae *AttemptsError
+	if !errors.As(err, &ae) || ae.Attempts != 3 || !errors.Is(err, serverError) {
+		t.Fatalf("err = %v, want AttemptsError of 3 attempts wrapping the 500", err)
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("calls = %v, want [a b c]", got)
+	}
+}
+
+func TestOpenBreakerIsSkippedWithoutSpendingAnAttempt(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{err: serverError})
+	// One attempt per request: a request that starts at an open breaker must still succeed.
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
+	for i := range 4 { // a, b, a, b: a fails twice in a row and its breaker (Failures: 2) opens
+		_, err := call(route)
+		if failed := err != nil; failed != (i%2 == 0) {
+			t.Fatalf("request %d: err = %v", i, err)
+		}
+	}
+	fleet.takeCalls()
+	for range 4 {
+		if _, err := call(route); err != nil {
+			t.Fatalf("with a's breaker open: %v", err)
+		}
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"b", "b", "b", "b"}) {
+		t.Fatalf("calls = %v, want only b", got)
+	}
+}
+
+func TestEveryBreakerOpenFailsFastWithoutCallingAnyone(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{err: serverError})
+	fleet.setBehavior("b", instanceBehavior{err: serverError})
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a", "b")
+	if _, err := call(route); err == nil { // a, b, a, b: both fail twice: both open
+		t.Fatal("want an error")
+	}
+	if _, err := call(route); !errors.Is(err, ErrAllBreakersOpen) && !errors.As(err, new(*AttemptsError)) {
+		t.Fatalf("err = %v", err)
+	}
+	fleet.takeCalls()
+	if _, err := call(route); !errors.Is(err, ErrAllBreakersOpen) {
+		t.Fatalf("err = %v, want ErrAllBreakersOpen", err)
+	}
+	if got := fleet.takeCalls(); len(got) != 0 {
+		t.Fatalf("calls = %v, want none", got)
+	}
+}
+
+func TestClientErrorIsNotRetriedNorCountedAgainstTheInstance(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{err: clientError})
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a")
+	for range 5 { // more than Failures: a 4xx must never open the breaker
+		if _, err := call(route); err != clientError {
+			t.Fatalf("err = %v, want the instance's 400 unchanged", err)
+		}
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"a", "a", "a", "a", "a"}) {
+		t.Fatalf("calls = %v, want a once per request", got)
+	}
+}
+
+func TestTryTimeoutMovesOnToTheNextInstance(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{hang: true})
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Minute}, "a", "b")
+	resp, err := call(route)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := resp.(contract.UppercaseResponse).V; v != "b" {
+		t.Fatalf("answered by %q, want b", v)
+	}
+	// The timed-out attempts count against a: after two of them its breaker is open.
+	fleet.takeCalls()
+	call(route) // starts at b
+	call(route) // starts at a: timeout, then b
+	call(route) // starts at b
+	call(route) // starts at a: skipped
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"b", "a", "b", "b", "b"}) {
+		t.Fatalf("calls = %v, want [b a b b b]", got)
+	}
+}
+
+func TestBudgetBoundsTheWholeRequest(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{hang: true})
+	fleet.setBehavior("b", instanceBehavior{hang: true})
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 3, TryTimeout: time.Minute, Budget: 20 * time.Millisecond}, "a", "b")
+	for range 3 { // more than Failures: running out of budget is not the instance's fault
+		if _, err := call(route); !errors.Is(err, ErrBudgetExhausted) {
+			t.Fatalf("err = %v, want ErrBudgetExhausted", err)
+		}
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"a", "b", "a"}) {
+		t.Fatalf("calls = %v, want one attempt per request", got)
+	}
+}
+
+func TestCallerCancellationIsNotCountedAgainstTheInstance(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{hang: true})
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a")
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := route.Endpoint(ctx, contract.UppercaseRequest{S: "x"}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	}
+	fleet.setBehavior("a", instanceBehavior{})
+	if _, err := call(route); err != nil {
+		t.Fatalf("a's breaker opened on the callers' cancellations: %v", err)
+	}
+}
+
+func TestBreakerStateSurvivesInstanceSetUpdates(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{err: serverError})
+	route, instancer := newTestRoute(t, fleet, RetryPolicy{Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
+	call(route)                                // a fails
+	call(route)                                // b
+	call(route)                                // a fails: open
+	fleet.setBehavior("a", instanceBehavior{}) // a recovers, but its breaker stays open for an hour
+
+	instancer.set(sd.Event{Instances: []string{"a", "c"}}) // b leaves, c joins, a stays
+	fleet.takeCalls()
+	for range 4 {
+		if _, err := call(route); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fleet.takeCalls(); !slices.Equal(got, []string{"c", "c", "c", "c"}) {
+		t.Fatalf("calls = %v: a's open breaker was lost in the update", got)
+	}
+
+	instancer.set(sd.Event{Instances: []string{"c"}})
+	instancer.set(sd.Event{Instances: []string{"a", "c"}}) // a left and came back: a new breaker
+	for range 2 {
+		call(route)
+	}
+	if got := fleet.takeCalls(); !slices.Contains(got, "a") {
+		t.Fatalf("calls = %v: a rejoined but was not called", got)
+	}
+}
+
+func TestDiscoveryErrorKeepsTheLastKnownInstances(t *testing.T) {
+	fleet := newFleet()
+	route, instancer := newTestRoute(t, fleet, quickPolicy, "a")
+	instancer.set(sd.Event{Err: errors.New("consul unreachable")})
+	if _, err := call(route); err != nil {
+		t.Fatalf("after a discovery error: %v", err)
+	}
+}
+
+func TestNoInstances(t *testing.T) {
+	route, _ := newTestRoute(t, newFleet(), quickPolicy)
+	if _, err := call(route); !errors.Is(err, ErrNoInstances) {
+		t.Fatalf("err = %v, want ErrNoInstances", err)
+	}
+}

@@ -1,0 +1,58 @@
+//go:build integration
+
+package systemtest
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestServicesRegisterWhenConsulStartsAfterThem(t *testing.T) {
+	var instances []*instance
+	for range 3 {
+		instances = append(instances, startStringsvc(t))
+	}
+	g := startGateway(t)
+	if status, answer := g.post(t, "/stringsvc/uppercase", `{"s":"early"}`); status != http.StatusServiceUnavailable {
+		t.Fatalf("before consul: %d %s, want 503", status, answer)
+	}
+	c := startConsul(t)
+	c.waitPassing(t, 3, 15*time.Second)
+	g.waitRoutes(t, 10, 10*time.Second)
+	for _, in := range instances {
+		if in.served(t) == 0 {
+			t.Errorf("%s got no traffic", in.addr)
+		}
+	}
+}
+
+func TestGatewayKeepsServingWhileConsulIsDown(t *testing.T) {
+	s := startSystem(t)
+	s.consul.stop(t)
+	before := make([]int, len(s.instances))
+	for i, in := range s.instances {
+		before[i] = in.served(t)
+	}
+	requireNoFailures(t, startLoad(s.gateway, 8, 3*time.Second).wait(t))
+	for i, in := range s.instances {
+		if in.served(t) == before[i] {
+			t.Errorf("%s got no traffic while consul was down", in.addr)
+		}
+	}
+}
+
+func TestConsulRestartReregistersServicesAndDiscoveryResumes(t *testing.T) {
+	s := startSystem(t)
+	s.consul.stop(t)
+	s.consul = startConsul(t) // a dev agent starts empty: every registration is gone
+	s.consul.waitPassing(t, 3, 15*time.Second)
+
+	// Discovery has resumed only if an instance that appears now gets traffic.
+	l := startLoad(s.gateway, 4, 6*time.Second)
+	added := startStringsvc(t)
+	s.consul.waitPassing(t, 4, 10*time.Second)
+	eventually(t, 3*time.Second, "the gateway routes to the instance added after the restart",
+		func() bool { return added.served(t) > 0 })
+	requireNoFailures(t, l.wait(t))
+}

@@ -1,0 +1,46 @@
+package contract
+
+// Paths of the service's HTTP API.
+const (
+	UppercasePath = "/uppercase"
+	CountPath     = "/count"
+	HealthPath    = "/health"
+	MetricsPath   = "/metrics"
+)
+
+// MaxBodyBytes is the largest request body accepted; a larger one is answered 413.
+const MaxBodyBytes = 1 << 20
+
+// UppercaseRequest is the body of a POST to UppercasePath.
+type UppercaseRequest struct {
+	S string `json:"s"`
+}
+
+// UppercaseResponse is the body of a successful answer from UppercasePath. Err carries a
+// domain error from the service to the server's error encoder; it is never on the wire.
+type UppercaseResponse struct {
+	V   string `json:"v"`
+	Err error  `json:"-"`
+}
+
+// Failed implements go-kit's endpoint.Failer.
+func (r UppercaseResponse) Failed() error { return r.Err }
+
+// CountRequest is the body of a POST to CountPath.
+type CountRequest struct {
+	S string `json:"s"`
+}
+
+// CountResponse is the body of a successful answer from CountPath.
+type CountResponse struct {
+	V   int   `json:"v"`
+	Err error `json:"-"`
+}
+
+// Failed implements go-kit's endpoint.Failer.
+func (r CountResponse) Failed() error { return r.Err }
+
+// ErrorBody is the body of every error answer.
+type ErrorBody struct {
+	Err string `json:"err"`
+}

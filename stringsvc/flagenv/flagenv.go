@@ -1,0 +1,29 @@
+// Package flagenv gives command-line flags defaults from environment variables, so that a binary
+// is configured the same way by hand (flags) and by a scheduler such as Nomad (env). A flag given
+// on the command line wins over its variable, and the variable wins over the built-in default.
+package flagenv
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+// Apply sets each flag named in envByFlag from its environment variable when that is set, and
+// adds the variable's name to the flag's usage text. Call it after defining the flags and before
+// fs.Parse. A malformed value is an error that names the variable.
+func Apply(fs *flag.FlagSet, envByFlag map[string]string) error {
+	for name, env := range envByFlag {
+		f := fs.Lookup(name)
+		if f == nil {
+			return fmt.Errorf("flagenv: no flag -%s for %s", name, env)
+		}
+		f.Usage += " (env " + env + ")"
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %w", env, v, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+// Package registry keeps a stringsvc instance registered in Consul through go-kit's sd/consul
+// registrar for as long as the instance serves, and deregisters it when it stops.
+//
+// go-kit's Registrar registers once and only logs a failure. A Keeper adds what production needs:
+// it retries until Consul accepts the registration (Consul may start after the service; under Nomad
+// it is just another job) and re-registers whenever the local agent has forgotten it (a restarted
+// dev agent forgets every service).
+package registry
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// Instance describes what a service instance registers.
+type Instance struct {
+	Service string // Consul service name, e.g. "stringsvc"
+	ID      string // unique per instance, see InstanceID
+	Host    string // address other processes reach the instance at
+	Port    int
+	// HealthPath is checked over HTTP every CheckInterval; an instance failing it for
+	// DeregisterAfter is removed by Consul itself (e.g. after a SIGKILL).
+	HealthPath      string
+	CheckInterval   time.Duration
+	DeregisterAfter time.Duration
+}
+
+// InstanceID returns "<service>-<allocID>" under Nomad (allocID set), else "<service>-<host>-<port>",
+// which is unique per host:port.
+func InstanceID(service, allocID, host string, port int) string {
+	if allocID != "" {
+		return service + "-" + allocID
+	}
+	return fmt.Sprintf("%s-%s-%d", service, host, port)
+}
+
+// Registration returns the Consul registration of the instance, with its HTTP health check.
+func (in Instance) Registration() *api.AgentServiceRegistration {
+	hostPort := net.JoinHostPort(in.Host, strconv.Itoa(in.Port))
+	return &api.AgentServiceRegistration{
+		ID:      in.ID,
+		Name:    in.Service,
+		Address: in.Host,
+		Port:    in.Port,
+		Check: &api.AgentServiceCheck{
+			CheckID:                        in.ID + "-http",
+			Name:                           in.Service + " HTTP " + in.HealthPath,
+			HTTP:                           "http://" + hostPort + in.HealthPath,
+			Method:                         "GET",
+			Interval:                       in.CheckInterval.String(),
+			Timeout:                        in.CheckInterval.String(),
+			DeregisterCriticalServiceAfter: in.DeregisterAfter.String(),
+		},
+	}
+}

@@ -1,0 +1,47 @@
+// Package transport exposes stringsvc's endpoints over HTTP (server side) and builds client
+// endpoints for one instance (client side), both on the wire contract of package contract.
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/go-kit/kit/transport"
+	httptransport "github.com/go-kit/kit/transport/http"
+	kitlog "github.com/go-kit/log"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+	"github.com/example/gokit-nomad/stringsvc/endpoints"
+	"github.com/example/gokit-nomad/stringsvc/service"
+)
+
+// NewHTTPHandler serves the Set's endpoints at their contract paths; extra routes (health,
+// metrics) are served beside them. Unknown paths and methods get JSON 404/405 answers.
+func NewHTTPHandler(set endpoints.Set, logger kitlog.Logger, extra ...contract.Route) http.Handler {
+	opts := []httptransport.ServerOption{
+		httptransport.ServerErrorEncoder(encodeError),
+		httptransport.ServerErrorHandler(transport.NewLogErrorHandler(logger)),
+	}
+	encode := contract.EncodeResponse(encodeError)
+	routes := append([]contract.Route{
+		{Method: http.MethodPost, Path: contract.UppercasePath,
+			Handler: httptransport.NewServer(set.UppercaseEndpoint, contract.DecodeUppercaseRequest, encode, opts...)},
+		{Method: http.MethodPost, Path: contract.CountPath,
+			Handler: httptransport.NewServer(set.CountEndpoint, contract.DecodeCountRequest, encode, opts...)},
+	}, extra...)
+	return contract.NewRouter(routes...)
+}
+
+// encodeError maps domain and request errors to 4xx and everything unknown to 500.
+func encodeError(_ context.Context, err error, w http.ResponseWriter) {
+	status := http.StatusInternalServerError
+	var requestErr *contract.RequestError
+	switch {
+	case errors.Is(err, service.ErrEmpty):
+		status = http.StatusInternalServerError
+	case errors.As(err, &requestErr):
+		status = requestErr.Status
+	}
+	contract.WriteError(w, status, err)
+}

@@ -39,7 +39,7 @@ func encodeError(_ context.Context, err error, w http.ResponseWriter) {
 	var requestErr *contract.RequestError
 	switch {
 	case errors.Is(err, service.ErrEmpty):
-		status = http.StatusInternalServerError
+		status = http.StatusBadRequest
 	case errors.As(err, &requestErr):
 		status = requestErr.Status
 	}

@@ -31,13 +31,21 @@ func NewInstancer(ctx context.Context, client *api.Client, service string, wait 
 
 // resilientClient bounds every blocking query and retries failed ones itself, quickly and without
 // end, instead of handing the error to go-kit's instancer (which would back off up to a minute).
+//
+// It also fails static: once instances were known, an answer with none is not passed on. The
+// query blocks on until some instance passes again, and meanwhile the gateway keeps the last known
+// instances, guarded by their breakers. A Consul agent that restarted empty, or a check outage on
+// the agent's side, so does not turn into "no instances" for every request; instances that are
+// really gone fail fast (connection refused), open their breakers, and the gateway answers 503.
 type resilientClient struct {
 	kitconsul.Client
 	ctx     context.Context
 	wait    time.Duration
 	logger  hclog.Logger
-	failing atomic.Bool
-	started atomic.Bool
+	started atomic.Bool // the first query was made
+	known   atomic.Bool // some answer had instances
+	failing atomic.Bool // the last query failed
+	empty   atomic.Bool // the last answer had no instances and was held back
 }
 
 func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
@@ -53,13 +61,22 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 	retry := 50 * time.Millisecond
 	for {
 		entries, meta, err := c.Client.Service(service, tag, passingOnly, opts.WithContext(c.ctx))
-		if err == nil {
-			if c.failing.Swap(false) {
-				c.logger.Info("consul reachable again", "service", service)
+		switch {
+		case err == nil && len(entries) == 0 && c.known.Load():
+			c.recovered(service)
+			if !c.empty.Swap(true) {
+				c.logger.Warn("consul reports no passing instance; keeping the last known ones", "service", service)
 			}
+			opts.WaitIndex = meta.LastIndex // block until the set changes (or the wait bound)
+			continue
+		case err == nil:
+			c.recovered(service)
+			if c.empty.Swap(false) {
+				c.logger.Info("instances pass again", "service", service, "instances", len(entries))
+			}
+			c.known.Store(c.known.Load() || len(entries) > 0)
 			return entries, meta, nil
-		}
-		if c.ctx.Err() != nil {
+		case c.ctx.Err() != nil:
 			return nil, nil, c.ctx.Err()
 		}
 		if !c.failing.Swap(true) {
@@ -75,5 +92,12 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 		case <-time.After(retry):
 		}
 		retry = min(2*retry, maxRetryWait)
+	}
+}
+
+// recovered logs the end of an outage.
+func (c *resilientClient) recovered(service string) {
+	if c.failing.Swap(false) {
+		c.logger.Info("consul reachable again", "service", service)
 	}
 }

@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,30 +13,38 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// scriptedConsul answers Service queries with the scripted errors in turn (then successes) and
-// records the query options it was given.
+// scriptedConsul answers Service queries with the scripted results in turn: an error, or that
+// many instances (errors are error values, counts are ints); once the script is done, with
+// `instances` instances. It records the query options it was given.
 type scriptedConsul struct {
 	kitconsul.Client
-	mu      sync.Mutex
-	results []error
-	queries []api.QueryOptions
+	mu        sync.Mutex
+	results   []any
+	instances int
+	queries   []api.QueryOptions
 }
 
 func (s *scriptedConsul) Service(_, _ string, _ bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queries = append(s.queries, *q)
+	n := s.instances
 	if len(s.results) > 0 {
-		err := s.results[0]
+		next := s.results[0]
 		s.results = s.results[1:]
-		if err != nil {
+		if err, ok := next.(error); ok {
 			return nil, nil, err
 		}
+		n = next.(int)
 	}
-	return nil, &api.QueryMeta{LastIndex: 42}, nil
+	entries := make([]*api.ServiceEntry, n)
+	for i := range entries {
+		entries[i] = &api.ServiceEntry{Service: &api.AgentService{Port: 9000 + i}}
+	}
+	return entries, &api.QueryMeta{LastIndex: uint64(40 + len(s.queries))}, nil
 }
 
-func newTestClient(ctx context.Context, results ...error) (*resilientClient, *scriptedConsul) {
+func newTestClient(ctx context.Context, results ...any) (*resilientClient, *scriptedConsul) {
 	consul := &scriptedConsul{results: results}
 	return &resilientClient{Client: consul, ctx: ctx, wait: 7 * time.Second, logger: hclog.NewNullLogger()}, consul
 }
@@ -57,9 +66,9 @@ func TestLaterQueriesRetryFromIndexZeroUntilConsulAnswers(t *testing.T) {
 	if _, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	consul.results = []error{errDown, errDown}
+	consul.results = []any{errDown, errDown}
 	_, meta, err := c.Service("stringsvc", "", true, &api.QueryOptions{WaitIndex: 900})
-	if err != nil || meta.LastIndex != 42 {
+	if err != nil || meta.LastIndex != 44 {
 		t.Fatalf("meta = %v, err = %v: want the answer after the retries", meta, err)
 	}
 	var indexes []uint64
@@ -87,9 +96,32 @@ func TestRetriesEndWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c, consul := newTestClient(ctx)
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
-	consul.results = []error{errDown, errDown, errDown, errDown, errDown, errDown, errDown, errDown}
+	consul.results = []any{errDown, errDown, errDown, errDown, errDown, errDown, errDown, errDown}
 	cancel()
 	if _, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestEmptyAnswersAreHeldBackOnceInstancesWereKnown(t *testing.T) {
+	c, consul := newTestClient(context.Background(), 0)
+	if entries, _, _ := c.Service("stringsvc", "", true, &api.QueryOptions{}); len(entries) != 0 {
+		t.Fatalf("before any instance was known: %d entries, want the empty answer", len(entries))
+	}
+	consul.results = []any{3, 0, 0, 2}
+	if entries, _, _ := c.Service("stringsvc", "", true, &api.QueryOptions{}); len(entries) != 3 {
+		t.Fatalf("%d entries, want 3", len(entries))
+	}
+	entries, meta, err := c.Service("stringsvc", "", true, &api.QueryOptions{WaitIndex: 42})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("%d entries, err %v: want the empty answers skipped and the next set (2)", len(entries), err)
+	}
+	// It blocked on the index of each empty answer in turn.
+	var indexes []uint64
+	for _, q := range consul.queries[2:] {
+		indexes = append(indexes, q.WaitIndex)
+	}
+	if want := []uint64{42, 43, 44}; !slices.Equal(indexes, want) || meta.LastIndex != 45 {
+		t.Fatalf("wait indexes = %v (last index %d), want %v (45)", indexes, meta.LastIndex, want)
 	}
 }

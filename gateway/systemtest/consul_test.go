@@ -42,14 +42,14 @@ func TestGatewayKeepsServingWhileConsulIsDown(t *testing.T) {
 	}
 }
 
-func TestConsulRestartReregistersServicesAndDiscoveryResumes(t *testing.T) {
+func TestConsulRestartLosesNoRequestsAndDiscoveryResumes(t *testing.T) {
 	s := startSystem(t)
+	l := startLoad(s.gateway, 8, 10*time.Second)
 	s.consul.stop(t)
 	s.consul = startConsul(t) // a dev agent starts empty: every registration is gone
 	s.consul.waitPassing(t, 3, 15*time.Second)
 
 	// Discovery has resumed only if an instance that appears now gets traffic.
-	l := startLoad(s.gateway, 4, 6*time.Second)
 	added := startStringsvc(t)
 	s.consul.waitPassing(t, 4, 10*time.Second)
 	eventually(t, 3*time.Second, "the gateway routes to the instance added after the restart",

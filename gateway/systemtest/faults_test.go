@@ -3,7 +3,9 @@
 package systemtest
 
 import (
+	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -54,4 +56,22 @@ func TestTerminatedInstanceLeavesConsulBeforeExitingAndLosesNoRequests(t *testin
 		t.Errorf("exit code %d, want 0", code)
 	}
 	requireNoFailures(t, l.wait(t))
+}
+
+func TestAllInstancesGoneIsAFast503(t *testing.T) {
+	s := startSystem(t)
+	for _, in := range s.instances {
+		in.proc.signal(t, syscall.SIGKILL)
+	}
+	// The gateway fails static (keeps the last known instances when Consul reports none), so it is
+	// the breakers that find out: refused connections open them, then the answer is 503 at once.
+	eventually(t, 5*time.Second, "the gateway answers 503 with every breaker open", func() bool {
+		status, answer := s.gateway.post(t, "/stringsvc/uppercase", `{"s":"gone"}`)
+		return status == http.StatusServiceUnavailable && strings.Contains(answer, "breaker is open")
+	})
+	begin := time.Now()
+	status, _ := s.gateway.post(t, "/stringsvc/uppercase", `{"s":"gone"}`)
+	if took := time.Since(begin); status != http.StatusServiceUnavailable || took > tryTimeout {
+		t.Fatalf("answer %d after %v, want 503 without waiting for any attempt", status, took)
+	}
 }

@@ -1,11 +1,13 @@
 // Package flagenv gives command-line flags defaults from environment variables, so that a binary
 // is configured the same way by hand (flags) and by a scheduler such as Nomad (env). A flag given
 // on the command line wins over its variable, and the variable wins over the built-in default.
+// NomadAddr reads the address Nomad hands out for a task's network port.
 package flagenv
 
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 )
 
@@ -26,4 +28,22 @@ func Apply(fs *flag.FlagSet, envByFlag map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// Parse applies envByFlag (see Apply), then parses args.
+func Parse(fs *flag.FlagSet, args []string, envByFlag map[string]string) error {
+	if err := Apply(fs, envByFlag); err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+// NomadAddr returns the "ip:port" Nomad hands a task for the network port with this label
+// (NOMAD_IP_<label> and NOMAD_PORT_<label>), and whether both are set.
+func NomadAddr(label string) (string, bool) {
+	ip, port := os.Getenv("NOMAD_IP_"+label), os.Getenv("NOMAD_PORT_"+label)
+	if ip == "" || port == "" {
+		return "", false
+	}
+	return net.JoinHostPort(ip, port), true
 }

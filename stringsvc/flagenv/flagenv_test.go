@@ -160,3 +160,32 @@ func TestApplyEmptyMap(t *testing.T) {
 		t.Errorf("addr = %q, want default", *f.addr)
 	}
 }
+
+func TestNomadAddrNeedsBothVariables(t *testing.T) {
+	t.Setenv("NOMAD_IP_http", "10.1.2.3")
+	t.Setenv("NOMAD_PORT_http", "")
+	if addr, ok := NomadAddr("http"); ok {
+		t.Fatalf("only the IP set: got %q, want none", addr)
+	}
+	t.Setenv("NOMAD_PORT_http", "31000")
+	if addr, ok := NomadAddr("http"); !ok || addr != "10.1.2.3:31000" {
+		t.Fatalf("got %q %v, want 10.1.2.3:31000", addr, ok)
+	}
+	t.Setenv("NOMAD_IP_http", "::1")
+	if addr, _ := NomadAddr("http"); addr != "[::1]:31000" {
+		t.Fatalf("IPv6: got %q, want [::1]:31000", addr)
+	}
+}
+
+func TestParseAppliesTheEnvironmentThenTheArguments(t *testing.T) {
+	t.Setenv("FLAGENV_TEST_A", "from-env")
+	t.Setenv("FLAGENV_TEST_B", "from-env")
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	a, b := fs.String("a", "default", ""), fs.String("b", "default", "")
+	if err := Parse(fs, []string{"-b", "from-args"}, map[string]string{"a": "FLAGENV_TEST_A", "b": "FLAGENV_TEST_B"}); err != nil {
+		t.Fatal(err)
+	}
+	if *a != "from-env" || *b != "from-args" {
+		t.Fatalf("a=%q b=%q, want from-env from-args", *a, *b)
+	}
+}

@@ -3,8 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
-	"os"
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/proxy"
@@ -41,7 +39,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
-	if err := flagenv.Apply(fs, map[string]string{
+	if err := flagenv.Parse(fs, args, map[string]string{
 		"listen":            "GATEWAY_LISTEN",
 		"service":           "GATEWAY_SERVICE",
 		"consul-wait":       "GATEWAY_CONSUL_WAIT",
@@ -57,12 +55,9 @@ func parseConfig(args []string) (config, error) {
 	}); err != nil {
 		return c, err
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	ip, port := os.Getenv("NOMAD_IP_http"), os.Getenv("NOMAD_PORT_http")
-	if ip != "" && port != "" {
-		c.listen = net.JoinHostPort(ip, port)
+	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http; it wins over -listen.
+	if addr, ok := flagenv.NomadAddr("http"); ok {
+		c.listen = addr
 	}
 	c.breaker.Failures = uint32(failures)
 	switch {

@@ -39,7 +39,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests after the drain")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
-	if err := flagenv.Apply(fs, map[string]string{
+	if err := flagenv.Parse(fs, args, map[string]string{
 		"listen":                    "STRINGSVC_LISTEN",
 		"advertise":                 "STRINGSVC_ADVERTISE",
 		"service":                   "STRINGSVC_SERVICE",
@@ -53,13 +53,9 @@ func parseConfig(args []string) (config, error) {
 	}); err != nil {
 		return c, err
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	// Nomad hands out a dynamic port through these; they win over -listen.
-	ip, port := os.Getenv("NOMAD_IP_http"), os.Getenv("NOMAD_PORT_http")
-	if ip != "" && port != "" {
-		c.listen = net.JoinHostPort(ip, port)
+	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http; it wins over -listen.
+	if addr, ok := flagenv.NomadAddr("http"); ok {
+		c.listen = addr
 	}
 	c.allocID = os.Getenv("NOMAD_ALLOC_ID")
 	if c.drain < 0 || c.resync <= 0 || c.checkInterval <= 0 {

@@ -22,33 +22,53 @@ func NewRoot(name string, w io.Writer, level string, json bool) hclog.Logger {
 }
 
 // Adapt returns a go-kit logger that writes to l. A line with an "err" key is logged at Error
-// level, anything else at Info; the message is the "msg" value when there is one, else the
-// first key/value pair ("action=register").
+// level, anything else at Info. The message is the first of these values the line has: "msg"
+// (or "message"), "action" (go-kit's registrar: "register"), "err"; else the first key=value pair.
 func Adapt(l hclog.Logger) kitlog.Logger { return adapter{l} }
 
 type adapter struct{ l hclog.Logger }
+
+// messageKeys are the keys whose value becomes the message, in order of preference.
+var messageKeys = []string{"msg", "message", "action", "err", "error"}
 
 func (a adapter) Log(keyvals ...any) error {
 	if len(keyvals)%2 == 1 {
 		// Full slice expression: append must copy, not write into the caller's backing array.
 		keyvals = append(keyvals[:len(keyvals):len(keyvals)], "(missing)")
 	}
-	msg, level := "", hclog.Info
+	level := hclog.Info
+	if keyIndex(keyvals, "err") >= 0 || keyIndex(keyvals, "error") >= 0 {
+		level = hclog.Error
+	}
+	msgAt := -1
+	for _, key := range messageKeys {
+		if msgAt = keyIndex(keyvals, key); msgAt >= 0 {
+			break
+		}
+	}
+	msg := ""
+	switch {
+	case msgAt >= 0:
+		msg = fmt.Sprint(keyvals[msgAt+1])
+	case len(keyvals) > 0:
+		msgAt, msg = 0, fmt.Sprintf("%v=%v", keyvals[0], keyvals[1])
+	}
 	args := make([]any, 0, len(keyvals))
 	for i := 0; i < len(keyvals); i += 2 {
-		key := fmt.Sprint(keyvals[i])
-		switch key {
-		case "msg", "message":
-			msg = fmt.Sprint(keyvals[i+1])
-			continue
-		case "err", "error":
-			level = hclog.Error
+		if i != msgAt {
+			args = append(args, fmt.Sprint(keyvals[i]), keyvals[i+1])
 		}
-		args = append(args, key, keyvals[i+1])
-	}
-	if msg == "" && len(args) >= 2 {
-		msg, args = fmt.Sprintf("%v=%v", args[0], args[1]), args[2:]
 	}
 	a.l.Log(level, msg, args...)
 	return nil
+}
+
+// keyIndex returns the index of key among the keys of keyvals, or -1.
+func keyIndex(keyvals []any, key string) int {
+	for i := 0; i < len(keyvals); i += 2 {
+		if fmt.Sprint(keyvals[i]) == key {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := parseConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.listen != ":8080" || c.retry.Attempts != 3 || c.retry.TryTimeout != 250*time.Millisecond ||
+		c.retry.Budget != time.Second || c.breaker.Failures != 3 || c.breaker.Open != 5*time.Second {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestNomadAddressAndEnvironment(t *testing.T) {
+	t.Setenv("NOMAD_IP_http", "127.0.0.3")
+	t.Setenv("NOMAD_PORT_http", "8080")
+	t.Setenv("GATEWAY_TRY_TIMEOUT", "100ms")
+	c, err := parseConfig([]string{"-attempts", "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.listen != "127.0.0.3:8080" || c.retry.TryTimeout != 100*time.Millisecond || c.retry.Attempts != 2 {
+		t.Fatalf("listen=%q try=%v attempts=%d", c.listen, c.retry.TryTimeout, c.retry.Attempts)
+	}
+}
+
+func TestBadConfigIsAnError(t *testing.T) {
+	for _, args := range [][]string{
+		{"-attempts", "0"},
+		{"-breaker-failures", "0"},
+		{"-max-idle-per-host", "0"},
+		{"-try-timeout", "0s"},
+		{"-try-timeout", "2s", "-budget", "1s"},
+		{"-consul-wait", "100ms"},
+	} {
+		if _, err := parseConfig(args); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return err
 	}
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "routes", []string{prefix + contract.UppercasePath, prefix + contract.CountPath})

@@ -37,6 +37,9 @@ summary() {
 }
 trap summary EXIT
 
+stage="dependencies"
+scripts/deps.sh
+
 # staticcheck_bin prints the path of staticcheck, installing it into GOBIN if it is missing.
 staticcheck_bin() {
 	if command -v staticcheck >/dev/null 2>&1; then

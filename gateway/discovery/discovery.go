@@ -80,7 +80,7 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			return nil, nil, c.ctx.Err()
 		}
 		if !c.failing.Swap(true) {
-			c.logger.Warn("consul unreachable; routing to the last known instances", "service", service, "err", err)
+			c.logger.Warn("consul unreachable; keeping the instances known so far", "service", service, "err", err)
 		}
 		if first {
 			return nil, nil, err

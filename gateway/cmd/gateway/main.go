@@ -45,7 +45,11 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("consul client: %w", err)
 	}
-	instancer := discovery.NewInstancer(ctx, consul, cfg.service, cfg.consulWait, logger.Named("discovery"))
+	// Discovery's retries end after the instancer has stopped (defers run last-in first-out), so
+	// that stopping is not logged as a failed query.
+	discoveryCtx, stopDiscovery := context.WithCancel(context.Background())
+	defer stopDiscovery()
+	instancer := discovery.NewInstancer(discoveryCtx, consul, cfg.service, cfg.consulWait, logger.Named("discovery"))
 	defer instancer.Stop()
 
 	settings := proxy.Settings{

@@ -22,10 +22,12 @@ type fakeInstancer struct {
 	state sd.Event
 }
 
+// Register sends the current state; like set, it returns only once the subscriber applied it.
 func (f *fakeInstancer) Register(ch chan<- sd.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.subs = append(f.subs, ch)
+	ch <- f.state
 	ch <- f.state
 }
 

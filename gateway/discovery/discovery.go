@@ -74,7 +74,9 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			if c.empty.Swap(false) {
 				c.logger.Info("instances pass again", "service", service, "instances", len(entries))
 			}
-			c.known.Store(c.known.Load() || len(entries) > 0)
+			if len(entries) > 0 {
+				c.known.Store(true)
+			}
 			return entries, meta, nil
 		case c.ctx.Err() != nil:
 			return nil, nil, c.ctx.Err()

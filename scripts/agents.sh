@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # agents.sh - print the absolute path of a usable agent binary, building it if needed.
 #
-# Usage: scripts/agents.sh consul
+# Usage: scripts/agents.sh consul|nomad
 #
 # A binary already on PATH wins. Otherwise the wrapper module under scripts/tools/<name> is built
 # through the Go module proxy into ${XDG_CACHE_HOME:-$HOME/.cache}/gokit-nomad/<name>-<version>/,
-# so only the first run pays for the build (Consul: ~5 min cold). Only the path goes to stdout;
+# so only the first run pays for the build (Consul: ~5 min cold, Nomad: ~8 min). Only the path goes to stdout;
 # progress goes to stderr.
 set -euo pipefail
 
@@ -33,8 +33,9 @@ build_tool() {
 
 case "${1:-}" in
 consul) build_tool consul v1.13.9 scripts/tools/consul 0 ;;
+nomad) build_tool nomad v1.6.1 scripts/tools/nomad 1 ;;
 *)
-	echo "usage: $0 consul" >&2
+	echo "usage: $0 consul|nomad" >&2
 	exit 2
 	;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - install, with apt-get, the system packages the scripts need and the machine lacks:
-# the shellcheck linter, curl, iproute2 (ip), util-linux (unshare, setsid), gcc + libc6-dev (-race).
+# the shellcheck linter, curl, iproute2 (ip), util-linux (unshare, setsid), gcc + libc6-dev (-race),
+# vagrant and ruby (to validate the Vagrantfile).
 #
 # Usage: scripts/deps.sh        (a no-op when everything is there; needs root when it is not)
 set -euo pipefail
@@ -13,6 +14,8 @@ declare -A provider=(
 	[unshare]=util-linux
 	[setsid]=util-linux
 	[gcc]="gcc libc6-dev"
+	[vagrant]=vagrant
+	[ruby]=ruby
 )
 missing=()
 for cmd in "${!provider[@]}"; do

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# dev.sh - run the whole system locally: a Consul dev agent, 3 stringsvc instances and the gateway.
+# dev.sh - run the whole system locally the Nomad way: a Nomad dev agent on 127.0.0.1, and on it
+# every job of nomad/ (Consul, three stringsvc allocations, the gateway) via scripts/deploy.sh.
 #
 # Usage: scripts/dev.sh          start everything, print how to use it, run until Ctrl-C / SIGTERM
 #        scripts/dev.sh down     stop a dev.sh started earlier (from another terminal)
 #
-# Everything binds 127.0.0.1 only. Logs go to a run dir under ${TMPDIR:-/tmp}, removed on a clean
-# stop (kept, and printed, if something failed). On stop: the stringsvc instances get SIGTERM (they
-# deregister and drain) and are waited for, then the gateway is stopped, then Consul.
+# Nomad and Consul are the ones on PATH, else built once by scripts/agents.sh (Nomad v1.6.1,
+# Consul v1.13.9). The agent binds 127.0.0.1 only, with the update check and the cloud
+# fingerprinters off and raw_exec on (scripts/nomad-config.sh dev). Everything it writes (state,
+# allocation dirs, temporary files, logs) lives in one run dir under ${TMPDIR:-/tmp}. On stop: the
+# jobs are stopped (stringsvc deregisters and drains), then the agent; leftover helper processes,
+# mounts and the cgroups the agent created are removed, and so is the run dir (kept, and printed,
+# if something failed).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${XDG_RUNTIME_DIR:-/tmp}/gokit-nomad-dev.pid"
-consul_addr="127.0.0.1:8500"
-gateway_addr="127.0.0.1:8080"
+cgroup_parent="gokit-nomad-dev"
+export NOMAD_ADDR="http://127.0.0.1:4646"
 
 # What up() started, for cleanup().
-run="" consul_pid="" gateway_pid="" svc_pids=() keep_logs=0
+run="" nomad="" agent_pid="" new_cgroups=() keep_logs=0
 
 # running_pid prints the PID of a running dev.sh from the state file, or fails.
 running_pid() {
@@ -28,33 +33,78 @@ running_pid() {
 	echo "$pid"
 }
 
-# stop_pids SIGNAL SECONDS PID...: signal our children, wait for them (bounded), then SIGKILL.
-stop_pids() {
-	local sig="$1" secs="$2" pid i
-	shift 2
-	for pid in "$@"; do kill "-$sig" "$pid" 2>/dev/null || true; done
-	for pid in "$@"; do
-		for ((i = 0; i < secs * 5; i++)); do
-			not_alive "$pid" && break
-			sleep 0.2
-		done
-		not_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-}
 not_alive() { ! kill -0 "$1" 2>/dev/null; }
 
-# cleanup runs on exit: stop what up() started, in order, and remove the run dir and state file.
+# descendants PID: print the PIDs of every process below PID.
+descendants() {
+	local child
+	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$child"
+		descendants "$child"
+	done
+}
+
+# absent_cgroups NAME...: print the cgroup dirs with these names (in every hierarchy) that do not
+# exist yet; cleanup removes them again. Nomad uses the client's cgroup_parent and, with cgroup v1,
+# "nomad" in the freezer hierarchy.
+absent_cgroups() {
+	local hierarchy name
+	for hierarchy in /sys/fs/cgroup /sys/fs/cgroup/*; do
+		[[ -e "$hierarchy/cgroup.procs" ]] || continue
+		for name in "$@"; do
+			[[ -e "$hierarchy/$name" ]] || echo "$hierarchy/$name"
+		done
+	done
+}
+
+# tasks_gone: no allocation of the agent is pending or running any more.
+tasks_gone() {
+	! curl -fsS "$NOMAD_ADDR/v1/allocations" | grep -Eq '"ClientStatus":"(pending|running)"'
+}
+
+# stop_agent: stop every job, wait (bounded) for the tasks to end, stop the agent, then remove what
+# it left behind: processes, mounts, cgroups.
+stop_agent() {
+	local job i leftover dir mount
+	for job in gateway stringsvc consul; do
+		"$nomad" job stop -detach "$job" >/dev/null 2>&1 || true
+	done
+	for ((i = 0; i < 225; i++)); do
+		tasks_gone 2>/dev/null && break
+		not_alive "$agent_pid" && break
+		sleep 0.2
+	done
+	# Nomad's helpers (executor, logmon) may outlive the agent by design: note them first.
+	mapfile -t leftover < <(descendants "$agent_pid")
+	kill -INT "$agent_pid" 2>/dev/null || true
+	for ((i = 0; i < 150; i++)); do
+		not_alive "$agent_pid" && break
+		sleep 0.2
+	done
+	not_alive "$agent_pid" || kill -KILL "$agent_pid" 2>/dev/null || true
+	wait "$agent_pid" 2>/dev/null || true
+	if [[ ${#leftover[@]} -gt 0 ]]; then kill -KILL "${leftover[@]}" 2>/dev/null || true; fi
+	# Nomad mounts the tasks' secrets dirs (when run as root); detach what is left, deepest first.
+	while read -r mount; do
+		umount -l "$mount" 2>/dev/null || true
+	done < <(awk -v run="$run/" 'index($5, run) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+	for dir in "${new_cgroups[@]}"; do
+		[[ -d "$dir" ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
+}
+
+# cleanup runs on exit: stop what up() started and remove the run dir and state file.
 cleanup() {
 	trap - EXIT INT TERM
 	echo "dev.sh: stopping" >&2
-	if [[ ${#svc_pids[@]} -gt 0 ]]; then stop_pids TERM 20 "${svc_pids[@]}"; fi
-	if [[ -n "$gateway_pid" ]]; then stop_pids TERM 15 "$gateway_pid"; fi
-	if [[ -n "$consul_pid" ]]; then stop_pids INT 10 "$consul_pid"; fi
-	if [[ "$keep_logs" -eq 1 ]]; then
-		echo "dev.sh: logs kept in $run" >&2
-	else
-		rm -rf "$run"
+	if [[ -n "$agent_pid" ]]; then stop_agent; fi
+	if [[ -n "$run" ]]; then
+		if [[ "$keep_logs" -eq 1 ]]; then
+			echo "dev.sh: logs kept in $run (allocation logs: $run/nomad/alloc/*/alloc/logs)" >&2
+		else
+			rm -rf "$run"
+		fi
 	fi
 	if [[ "$(running_pid || true)" == "$$" ]]; then rm -f "$state"; fi
 }
@@ -66,21 +116,7 @@ fail() {
 	exit 1
 }
 
-# wait_for PID SECONDS WHAT CMD...: run CMD every 0.2 s until it succeeds; fail if PID dies or
-# SECONDS pass first.
-wait_for() {
-	local pid="$1" secs="$2" what="$3" i
-	shift 3
-	for ((i = 0; i < secs * 5; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		not_alive "$pid" && fail "$what exited"
-		sleep 0.2
-	done
-	fail "$what not ready after $secs s"
-}
-
-leader_elected() { curl -fsS "http://$consul_addr/v1/status/leader" | grep -q '[0-9]'; }
-gateway_answers() { curl -fsS -d '{"s":"foo"}' "http://$gateway_addr/stringsvc/uppercase"; }
+node_ready() { curl -fsS "$NOMAD_ADDR/v1/nodes" 2>/dev/null | grep -q '"Status":"ready"'; }
 
 up() {
 	local pid consul i
@@ -90,41 +126,42 @@ up() {
 	fi
 	cd "$root"
 	scripts/build.sh >&2
-	consul="$(scripts/agents.sh consul)"
+	consul="$(realpath "$(scripts/agents.sh consul)")"
+	nomad="$(realpath "$(scripts/agents.sh nomad)")"
 
 	run="$(mktemp -d "${TMPDIR:-/tmp}/gokit-nomad-dev.XXXXXX")"
+	mkdir -p "$run/tmp"
 	echo "$$ $run" >"$state"
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	# Children get their own session (setsid) so that Ctrl-C reaches only dev.sh, which then stops
-	# them in order. In a non-interactive bash, setsid execs in place: $! is the program's own PID.
-	export CONSUL_HTTP_ADDR="$consul_addr"
-	CHECKPOINT_DISABLE=1 setsid "$consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 \
-		-hcl 'disable_update_check = true' >"$run/consul.log" 2>&1 &
-	consul_pid=$!
-	wait_for "$consul_pid" 30 "Consul (no leader)" leader_elected
-
-	for i in 1 2 3; do
-		env -u LOG_JSON setsid bin/stringsvc -listen 127.0.0.1:0 >"$run/stringsvc-$i.log" 2>&1 &
-		svc_pids+=("$!")
+	mapfile -t new_cgroups < <(absent_cgroups "$cgroup_parent" nomad)
+	NOMAD_CGROUP_PARENT="/$cgroup_parent" scripts/nomad-config.sh dev "$run/nomad" >"$run/nomad.hcl"
+	# The agent gets its own session (setsid) so that Ctrl-C reaches only dev.sh, which then stops
+	# it in order. In a non-interactive bash, setsid execs in place: $! is the agent's own PID.
+	CHECKPOINT_DISABLE=1 TMPDIR="$run/tmp" setsid "$nomad" agent -dev -config "$run/nomad.hcl" \
+		-log-level INFO >"$run/nomad.log" 2>&1 &
+	agent_pid=$!
+	for ((i = 0; i < 150; i++)); do
+		node_ready && break
+		not_alive "$agent_pid" && fail "the Nomad agent exited"
+		sleep 0.2
 	done
-	setsid bin/gateway -listen "$gateway_addr" >"$run/gateway.log" 2>&1 &
-	gateway_pid=$!
-	wait_for "$gateway_pid" 30 "the gateway (POST /stringsvc/uppercase)" gateway_answers
+	node_ready || fail "the Nomad node is not ready after 30 s"
+
+	PATH="$(dirname "$nomad"):$PATH" NOMAD_VAR_bin_dir="$root/bin" NOMAD_VAR_consul_binary="$consul" \
+		scripts/deploy.sh || fail "scripts/deploy.sh failed"
 
 	cat <<-MSG
-		Running (logs in $run):
-		  curl -sS -d '{"s":"foo"}' $gateway_addr/stringsvc/uppercase
-		  curl -sS -d '{"s":"foo"}' $gateway_addr/stringsvc/count
-		Consul UI: http://$consul_addr/ui/
+		Nomad CLI: $nomad (e.g. $(basename "$nomad") job status stringsvc; NOMAD_ADDR=$NOMAD_ADDR)
+		Agent log: $run/nomad.log; a task's log: nomad alloc logs <alloc-id>
 		Stop with Ctrl-C, or: $0 down
 	MSG
 
-	# Run until a signal arrives or one of the processes exits on its own.
-	wait -n "$consul_pid" "$gateway_pid" "${svc_pids[@]}" || true
-	fail "a process exited on its own"
+	# Run until a signal arrives or the agent exits on its own.
+	wait "$agent_pid" || true
+	fail "the Nomad agent exited on its own"
 }
 
 down() {
@@ -135,11 +172,11 @@ down() {
 	}
 	echo "dev.sh: stopping dev.sh (PID $pid)" >&2
 	kill -TERM "$pid"
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 900; i++)); do
 		not_alive "$pid" && return 0
 		sleep 0.1
 	done
-	echo "dev.sh: PID $pid still running after 30 s" >&2
+	echo "dev.sh: PID $pid still running after 90 s" >&2
 	exit 1
 }
 

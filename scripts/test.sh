@@ -2,9 +2,12 @@
 # test.sh - run every check of the project: static checks, unit tests and system tests.
 #
 # Usage: scripts/test.sh [all|unit|system]     (default: all)
-#   unit    static checks (gofmt, go vet, staticcheck, shellcheck) and `go test -race ./...`
-#   system  builds bin/*, a Consul agent and the systemtest binary, then runs it inside a
-#           loopback-only network namespace; needs root (for unshare --net)
+#   unit    static checks (gofmt, go vet, staticcheck, shellcheck; nomad fmt and job validate on
+#           nomad/*.nomad; the Vagrantfile with vagrant validate and ruby -c) and
+#           `go test -race ./...`
+#   system  builds bin/*, Consul, Nomad and the systemtest binary, then runs the system tests and
+#           the Nomad end-to-end test inside a loopback-only network namespace (own mount and PID
+#           namespaces too); needs root (for unshare)
 # Ends with one summary line; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -82,6 +85,37 @@ static_checks() {
 	stage="shellcheck"
 	echo "== shellcheck scripts/*.sh .ci/run"
 	shellcheck scripts/*.sh .ci/run
+
+	job_checks
+	vagrant_checks
+}
+
+# job_checks: the job files are `nomad fmt` clean and valid, and the node template renders a valid
+# agent configuration.
+job_checks() {
+	stage="nomad job files"
+	local nomad file config
+	nomad="$(scripts/agents.sh nomad)"
+	echo "== nomad fmt -check, nomad job validate: nomad/*.nomad"
+	for file in nomad/*.nomad; do
+		"$nomad" fmt -check "$file"
+		# Without an agent to ask, validate skips only the driver check (and says so).
+		NOMAD_ADDR=http://127.0.0.1:1 "$nomad" job validate "$file" | grep -v '^Driver configuration not validated'
+	done
+	echo "== nomad config validate: scripts/nomad-config.sh node"
+	config="$(mktemp --suffix=.hcl)"
+	scripts/nomad-config.sh node node1 192.168.56.11 eth1 /opt/nomad/data 3 \
+		192.168.56.11 192.168.56.12 192.168.56.13 >"$config"
+	"$nomad" config validate "$config" 2>&1 | grep -v "^WARNING: mTLS"
+	rm -f "$config"
+}
+
+vagrant_checks() {
+	stage="Vagrantfile"
+	echo "== ruby -c Vagrantfile; vagrant validate -p"
+	ruby -c Vagrantfile
+	# -p: the provider (VirtualBox) is not installed here; everything else is checked.
+	VAGRANT_CHECKPOINT_DISABLE=1 vagrant validate -p
 }
 
 unit_tests() {
@@ -92,22 +126,26 @@ unit_tests() {
 
 system_tests() {
 	stage="system build"
-	echo "== build binaries, Consul and the systemtest binary"
+	echo "== build binaries, Consul, Nomad and the systemtest binary"
 	scripts/build.sh
-	local consul
-	consul="$(scripts/agents.sh consul)"
-	consul="$(realpath "$consul")"
+	local consul nomad
+	consul="$(realpath "$(scripts/agents.sh consul)")"
+	nomad="$(realpath "$(scripts/agents.sh nomad)")"
 	go test -c -tags integration -o bin/systemtest.test ./gateway/systemtest
 
 	stage="system tests"
-	echo "== system tests (loopback-only network namespace, consul: $consul)"
-	# Nothing but lo exists in the namespace: the tests can reach 127.0.0.0/8 only.
+	echo "== system tests (loopback-only namespace; consul: $consul, nomad: $nomad)"
+	# Nothing but lo exists in the network namespace: the tests can reach 127.0.0.0/8 only.
+	# The private mount namespace keeps Nomad's task mounts off the host; in the PID namespace the
+	# test binary is PID 1, so whatever it started dies with it, even if it is killed.
 	# shellcheck disable=SC2016 # $0 is expanded by the inner bash: it is the test binary.
 	env CHECKPOINT_DISABLE=1 \
 		CONSUL_BIN="$consul" \
+		NOMAD_BIN="$nomad" \
 		STRINGSVC_BIN="$root/bin/stringsvc" \
 		GATEWAY_BIN="$root/bin/gateway" \
-		unshare --net -- bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 15m' \
+		unshare --net --mount --propagation private --pid --fork --mount-proc -- \
+		bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 20m' \
 		"$root/bin/systemtest.test"
 }
 

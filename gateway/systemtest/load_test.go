@@ -36,16 +36,30 @@ func (r loadResult) String() string {
 }
 
 // load is a steady concurrent stream of uppercase requests through the gateway, bounded by a
-// duration; it checks every answer.
+// duration (or ended earlier by stop); it checks every answer.
 type load struct {
-	done   chan struct{}
-	result loadResult
+	done     chan struct{}
+	stopped  chan struct{}
+	stopOnce sync.Once
+	result   loadResult
+}
+
+// stop ends the stream before its duration is up.
+func (l *load) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
+
+func (l *load) stopping() bool {
+	select {
+	case <-l.stopped:
+		return true
+	default:
+		return false
+	}
 }
 
 // startLoad runs workers concurrent clients for d. Every request has its own 10 s timeout, so the
 // stream ends by itself at d plus at most that.
 func startLoad(g *gateway, workers int, d time.Duration) *load {
-	l := &load{done: make(chan struct{})}
+	l := &load{done: make(chan struct{}), stopped: make(chan struct{})}
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: workers},
@@ -57,7 +71,7 @@ func startLoad(g *gateway, workers int, d time.Duration) *load {
 		wg.Go(func() {
 			input := fmt.Sprintf("worker %d", w)
 			want := fmt.Sprintf(`{"v":%q}`, strings.ToUpper(input))
-			for time.Now().Before(deadline) {
+			for time.Now().Before(deadline) && !l.stopping() {
 				begin := time.Now()
 				failure := requestOnce(client, g.url+"/stringsvc/uppercase", fmt.Sprintf(`{"s":%q}`, input), want)
 				took := time.Since(begin)

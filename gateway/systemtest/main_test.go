@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 // bins are the programs under test, from the environment (see scripts/test.sh).
-var bins = struct{ consul, stringsvc, gateway string }{
+var bins = struct{ consul, nomad, stringsvc, gateway string }{
 	consul:    os.Getenv("CONSUL_BIN"),
+	nomad:     os.Getenv("NOMAD_BIN"),
 	stringsvc: os.Getenv("STRINGSVC_BIN"),
 	gateway:   os.Getenv("GATEWAY_BIN"),
 }
@@ -28,13 +30,25 @@ func TestMain(m *testing.M) {
 // checkEnvironment refuses to run outside a loopback-only network namespace (agents and load
 // must never reach another address) or without the binaries.
 func checkEnvironment() error {
-	for name, path := range map[string]string{"CONSUL_BIN": bins.consul, "STRINGSVC_BIN": bins.stringsvc, "GATEWAY_BIN": bins.gateway} {
-		if path == "" {
+	for name, path := range map[string]*string{
+		"CONSUL_BIN": &bins.consul, "NOMAD_BIN": &bins.nomad, "STRINGSVC_BIN": &bins.stringsvc, "GATEWAY_BIN": &bins.gateway,
+	} {
+		if *path == "" {
 			return fmt.Errorf("%s is not set", name)
 		}
-		if _, err := os.Stat(path); err != nil {
+		// Absolute and without symlinks: the jobs run them from elsewhere, and the Nomad test
+		// tells Nomad's helper processes apart by their executable.
+		resolved, err := filepath.EvalSymlinks(*path)
+		if err == nil {
+			resolved, err = filepath.Abs(resolved)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		*path = resolved
+	}
+	if filepath.Dir(bins.stringsvc) != filepath.Dir(bins.gateway) {
+		return fmt.Errorf("STRINGSVC_BIN and GATEWAY_BIN must be in one directory (the jobs' bin_dir)")
 	}
 	ifaces, err := net.Interfaces()
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package flagenv gives command-line flags defaults from environment variables, so that a binary
 // is configured the same way by hand (flags) and by a scheduler such as Nomad (env). A flag given
 // on the command line wins over its variable, and the variable wins over the built-in default.
-// NomadAddr reads the address Nomad hands out for a task's network port.
+// NomadAddr reads the address Nomad hands out for a task's network port; ListenAddr makes it the
+// default listen address.
 package flagenv
 
 import (
@@ -46,4 +47,21 @@ func NomadAddr(label string) (string, bool) {
 		return "", false
 	}
 	return net.JoinHostPort(ip, port), true
+}
+
+// ListenAddr returns the address to listen on, after Parse: the flag named name when it was set
+// (on the command line or through its variable), else Nomad's address for the port label, else the
+// flag's default. Nomad's address is the default, not an override, so that a job can still choose
+// another bind address, such as 0.0.0.0 behind a VM's port forward.
+func ListenAddr(fs *flag.FlagSet, name, label string) string {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == name })
+	f := fs.Lookup(name)
+	if explicit {
+		return f.Value.String()
+	}
+	if addr, ok := NomadAddr(label); ok {
+		return addr
+	}
+	return f.Value.String()
 }

@@ -189,3 +189,32 @@ func TestParseAppliesTheEnvironmentThenTheArguments(t *testing.T) {
 		t.Fatalf("a=%q b=%q, want from-env from-args", *a, *b)
 	}
 }
+
+func TestListenAddrPrecedence(t *testing.T) {
+	parse := func(args ...string) string {
+		t.Helper()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.String("listen", "127.0.0.1:0", "")
+		if err := Parse(fs, args, map[string]string{"listen": "FLAGENV_TEST_LISTEN"}); err != nil {
+			t.Fatal(err)
+		}
+		return ListenAddr(fs, "listen", "http")
+	}
+	t.Setenv("NOMAD_IP_http", "")
+	t.Setenv("NOMAD_PORT_http", "")
+	if got := parse(); got != "127.0.0.1:0" {
+		t.Errorf("nothing set: got %q, want the default", got)
+	}
+	t.Setenv("NOMAD_IP_http", "10.1.2.3")
+	t.Setenv("NOMAD_PORT_http", "31000")
+	if got := parse(); got != "10.1.2.3:31000" {
+		t.Errorf("under Nomad: got %q, want Nomad's address", got)
+	}
+	if got := parse("-listen", "0.0.0.0:31000"); got != "0.0.0.0:31000" {
+		t.Errorf("flag under Nomad: got %q, want the flag", got)
+	}
+	t.Setenv("FLAGENV_TEST_LISTEN", "0.0.0.0:8080")
+	if got := parse(); got != "0.0.0.0:8080" {
+		t.Errorf("variable under Nomad: got %q, want the variable", got)
+	}
+}

@@ -27,7 +27,7 @@ func parseConfig(args []string) (config, error) {
 	var c config
 	var failures uint
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
-	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (overridden by NOMAD_IP_http/NOMAD_PORT_http)")
+	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (default under Nomad: NOMAD_IP_http:NOMAD_PORT_http)")
 	fs.StringVar(&c.service, "service", "stringsvc", "Consul service to route to; served under /<service>/")
 	fs.DurationVar(&c.consulWait, "consul-wait", 10*time.Second, "longest blocking query to Consul (bounds how stale discovery can get after a Consul restart)")
 	fs.IntVar(&c.retry.Attempts, "attempts", 3, "most instances one request is sent to")
@@ -55,10 +55,8 @@ func parseConfig(args []string) (config, error) {
 	}); err != nil {
 		return c, err
 	}
-	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http; it wins over -listen.
-	if addr, ok := flagenv.NomadAddr("http"); ok {
-		c.listen = addr
-	}
+	// Under Nomad, NOMAD_IP_http:NOMAD_PORT_http is the default address; an explicit -listen wins.
+	c.listen = flagenv.ListenAddr(fs, "listen", "http")
 	c.breaker.Failures = uint32(failures)
 	switch {
 	case c.retry.Attempts < 1 || failures < 1 || c.maxIdlePerHost < 1:

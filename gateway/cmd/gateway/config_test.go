@@ -29,6 +29,19 @@ func TestNomadAddressAndEnvironment(t *testing.T) {
 	}
 }
 
+func TestListenVariableWinsOverNomadAddress(t *testing.T) {
+	t.Setenv("NOMAD_IP_http", "127.0.0.3")
+	t.Setenv("NOMAD_PORT_http", "8080")
+	t.Setenv("GATEWAY_LISTEN", "0.0.0.0:8080")
+	c, err := parseConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.listen != "0.0.0.0:8080" {
+		t.Fatalf("listen=%q, want GATEWAY_LISTEN", c.listen)
+	}
+}
+
 func TestBadConfigIsAnError(t *testing.T) {
 	for _, args := range [][]string{
 		{"-attempts", "0"},

@@ -29,7 +29,7 @@ type config struct {
 func parseConfig(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("stringsvc", flag.ContinueOnError)
-	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to listen on; port 0 picks a free port (overridden by NOMAD_IP_http/NOMAD_PORT_http)")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to listen on; port 0 picks a free port (default under Nomad: NOMAD_IP_http:NOMAD_PORT_http)")
 	fs.StringVar(&c.advertise, "advertise", "", "address registered in Consul (default: the listen host)")
 	fs.StringVar(&c.service, "service", "stringsvc", "Consul service name")
 	fs.DurationVar(&c.checkInterval, "check-interval", time.Second, "interval (and timeout) of Consul's HTTP health check")
@@ -53,10 +53,8 @@ func parseConfig(args []string) (config, error) {
 	}); err != nil {
 		return c, err
 	}
-	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http; it wins over -listen.
-	if addr, ok := flagenv.NomadAddr("http"); ok {
-		c.listen = addr
-	}
+	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http: the default address.
+	c.listen = flagenv.ListenAddr(fs, "listen", "http")
 	c.allocID = os.Getenv("NOMAD_ALLOC_ID")
 	if c.drain < 0 || c.resync <= 0 || c.checkInterval <= 0 {
 		return c, fmt.Errorf("-drain must be >= 0, -resync and -check-interval > 0")

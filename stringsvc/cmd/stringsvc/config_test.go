@@ -7,16 +7,28 @@ import (
 	"time"
 )
 
-func TestNomadAddressWinsOverListen(t *testing.T) {
+func TestNomadAddressIsTheDefaultListenAddress(t *testing.T) {
 	t.Setenv("NOMAD_IP_http", "127.0.0.9")
 	t.Setenv("NOMAD_PORT_http", "23456")
 	t.Setenv("NOMAD_ALLOC_ID", "8f1c")
-	c, err := parseConfig([]string{"-listen", "127.0.0.1:9999"})
+	c, err := parseConfig(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.listen != "127.0.0.9:23456" || c.allocID != "8f1c" {
 		t.Fatalf("listen=%q alloc=%q, want Nomad's address and alloc ID", c.listen, c.allocID)
+	}
+}
+
+func TestExplicitListenWinsOverNomadAddress(t *testing.T) {
+	t.Setenv("NOMAD_IP_http", "127.0.0.9")
+	t.Setenv("NOMAD_PORT_http", "23456")
+	c, err := parseConfig([]string{"-listen", "127.0.0.1:9999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.listen != "127.0.0.1:9999" {
+		t.Fatalf("listen=%q, want the -listen flag", c.listen)
 	}
 }
 

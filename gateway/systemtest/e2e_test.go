@@ -1,0 +1,231 @@
+//go:build integration
+
+package systemtest
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —
+// Consul itself, three stringsvc allocations and the gateway — and then operates it as a user
+// would: requests through the gateway, an allocation stopped and a rolling update under a steady
+// stream of requests (neither may fail one), and the job stopped (every instance leaves Consul).
+// The steps share one deployment and run in order; a failed step ends the test.
+func TestNomadEndToEnd(t *testing.T) {
+	nomad := startNomad(t)
+	e := &endToEnd{nomad: nomad, gateway: &gateway{url: "http://127.0.0.1:8080"}}
+	for _, step := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"deploy", e.deploy},
+		{"requests through the gateway", e.requests},
+		{"each allocation registered itself", e.registered},
+		{"all three instances get traffic", e.spread},
+		{"alloc stop under load", e.allocStop},
+		{"rolling update under load", e.rollingUpdate},
+		{"job stop deregisters every instance", e.jobStop},
+	} {
+		if !t.Run(step.name, step.run) {
+			return
+		}
+	}
+}
+
+type endToEnd struct {
+	nomad   *nomadAgent
+	consul  *consulAgent
+	gateway *gateway
+}
+
+// jobEnv is what a user exports before running the jobs: where the nodes find the binaries.
+func jobEnv() []string {
+	return []string{
+		"NOMAD_VAR_bin_dir=" + filepath.Dir(bins.stringsvc),
+		"NOMAD_VAR_consul_binary=" + bins.consul,
+	}
+}
+
+func (e *endToEnd) deploy(t *testing.T) {
+	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "deploy.sh"))
+	cmd.Env = append(os.Environ(), append(jobEnv(), "NOMAD_ADDR="+nomadAddr,
+		// deploy.sh finds nomad on PATH, as a user's shell would.
+		"PATH="+filepath.Dir(bins.nomad)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"DEPLOY_TIMEOUT=120")...)
+	begin := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/deploy.sh: %v\n%s", err, out)
+	}
+	t.Logf("deploy.sh took %v", time.Since(begin).Round(100*time.Millisecond))
+	if !strings.Contains(string(out), `curl -sS -d '{"s":"foo"}' http://127.0.0.1:8080/stringsvc/uppercase`) {
+		t.Fatalf("deploy.sh did not print the curl lines:\n%s", out)
+	}
+	client, err := api.NewClient(&api.Config{Address: consulAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.consul = &consulAgent{api: client}
+	for _, job := range []string{"consul", "stringsvc", "gateway"} {
+		if got := len(e.nomad.running(t, job)); got == 0 {
+			t.Errorf("job %s: no running allocation after deploy.sh", job)
+		}
+	}
+}
+
+func (e *endToEnd) requests(t *testing.T) {
+	for _, tc := range []struct{ path, body, answer string }{
+		{"/stringsvc/uppercase", `{"s":"foo"}`, `{"v":"FOO"}`},
+		{"/stringsvc/count", `{"s":"foo"}`, `{"v":3}`},
+	} {
+		if status, answer := e.gateway.post(t, tc.path, tc.body); status != http.StatusOK || answer != tc.answer {
+			t.Errorf("POST %s: got %d %s, want 200 %s", tc.path, status, answer, tc.answer)
+		}
+	}
+}
+
+// registered checks that the passing instances in Consul are exactly the running allocations,
+// each under its allocation's ID and at the dynamic port Nomad gave it.
+func (e *endToEnd) registered(t *testing.T) {
+	e.consul.waitPassing(t, 3, 30*time.Second)
+	want := map[string]string{} // service ID -> address
+	for _, a := range e.nomad.running(t, "stringsvc") {
+		want[instanceID(a)] = fmt.Sprintf("127.0.0.1:%d", e.nomad.port(t, a.ID, "http"))
+	}
+	got := map[string]string{}
+	for _, in := range e.passingInstances(t) {
+		got[in.id] = in.addr
+	}
+	if len(want) != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("passing in consul: %v\nrunning allocations: %v", got, want)
+	}
+}
+
+func (e *endToEnd) spread(t *testing.T) {
+	instances := e.passingInstances(t)
+	before := make([]int, len(instances))
+	for i, in := range instances {
+		before[i] = in.served(t)
+	}
+	const requests = 90
+	for range requests {
+		if status, answer := e.gateway.post(t, "/stringsvc/uppercase", `{"s":"spread"}`); status != http.StatusOK {
+			t.Fatalf("%d %s", status, answer)
+		}
+	}
+	for i, in := range instances {
+		got := in.served(t) - before[i]
+		t.Logf("%s served %d of %d", in.id, got, requests)
+		if got == 0 {
+			t.Errorf("%s got no traffic", in.id)
+		}
+	}
+}
+
+func (e *endToEnd) allocStop(t *testing.T) {
+	allocs := e.nomad.running(t, "stringsvc")
+	if len(allocs) != 3 {
+		t.Fatalf("%d running stringsvc allocations, want 3", len(allocs))
+	}
+	stopped := allocs[0]
+	l := startLoad(e.gateway, 16, 12*time.Second)
+	time.Sleep(2 * time.Second) // let the stream run before the fault
+	if out, err := e.nomad.cli(t, nil, "alloc", "stop", "-detach", stopped.ID); err != nil {
+		t.Fatalf("nomad alloc stop: %v\n%s", err, out)
+	}
+	requireNoFailures(t, l.wait(t))
+
+	eventually(t, 60*time.Second, "a replacement allocation passes in consul and the stopped one is gone", func() bool {
+		ids := e.consul.instanceIDs(t, false)
+		passing := e.consul.passing(t)
+		return len(passing) == 3 && len(ids) == 3 && !slices.Contains(ids, instanceID(stopped))
+	})
+	var replacement *instance
+	for _, in := range e.passingInstances(t) {
+		if !slices.ContainsFunc(allocs, func(a allocation) bool { return instanceID(a) == in.id }) {
+			replacement = in
+		}
+	}
+	if replacement == nil {
+		t.Fatalf("no new instance among %v", e.consul.passing(t))
+	}
+	eventually(t, 10*time.Second, "the replacement serves requests", func() bool {
+		e.gateway.post(t, "/stringsvc/uppercase", `{"s":"replacement"}`)
+		return replacement.served(t) > 0
+	})
+}
+
+func (e *endToEnd) rollingUpdate(t *testing.T) {
+	old := e.nomad.running(t, "stringsvc")
+	l := startLoad(e.gateway, 16, 3*time.Minute)
+	time.Sleep(2 * time.Second)
+	begin := time.Now()
+	// `nomad job run` follows the deployment until it succeeds or fails.
+	out, err := e.nomad.cli(t, jobEnv(), "job", "run", "-var", "release=2", filepath.Join(repoRoot, "nomad", "stringsvc.nomad"))
+	if err != nil {
+		l.stop()
+		l.wait(t)
+		t.Fatalf("nomad job run: %v\n%s", err, out)
+	}
+	t.Logf("rolling update took %v", time.Since(begin).Round(100*time.Millisecond))
+	time.Sleep(2 * time.Second) // and let the stream run on the new allocations
+	l.stop()
+	requireNoFailures(t, l.wait(t))
+
+	var deployment struct{ Status string }
+	if err := e.nomad.get("/v1/job/stringsvc/deployment", &deployment); err != nil || deployment.Status != "successful" {
+		t.Fatalf("latest deployment: %+v %v, want successful\n%s", deployment, err, out)
+	}
+	now := e.nomad.running(t, "stringsvc")
+	for _, a := range now {
+		if slices.Contains(old, a) || a.JobVersion == old[0].JobVersion {
+			t.Errorf("allocation %s (version %d) was not replaced", a.ID, a.JobVersion)
+		}
+	}
+	e.consul.waitPassing(t, 3, 30*time.Second)
+	for _, in := range e.passingInstances(t) {
+		if !slices.ContainsFunc(now, func(a allocation) bool { return instanceID(a) == in.id }) {
+			t.Errorf("passing instance %s is not one of the new allocations", in.id)
+		}
+	}
+}
+
+func (e *endToEnd) jobStop(t *testing.T) {
+	if out, err := e.nomad.cli(t, nil, "job", "stop", "stringsvc"); err != nil {
+		t.Fatalf("nomad job stop: %v\n%s", err, out)
+	}
+	eventually(t, 60*time.Second, "no stringsvc instance is left in consul", func() bool {
+		return len(e.consul.instanceIDs(t, false)) == 0
+	})
+	eventually(t, 30*time.Second, "every stringsvc allocation has finished", func() bool {
+		return len(e.nomad.running(t, "stringsvc")) == 0
+	})
+}
+
+// instanceID is the Consul service ID stringsvc registers under in the allocation.
+func instanceID(a allocation) string { return "stringsvc-" + a.ID }
+
+// passingInstances returns the stringsvc instances passing in Consul.
+func (e *endToEnd) passingInstances(t *testing.T) []*instance {
+	t.Helper()
+	entries, _, err := e.consul.api.Health().Service(service, "", true, nil)
+	if err != nil {
+		t.Fatalf("consul health query: %v", err)
+	}
+	var instances []*instance
+	for _, entry := range entries {
+		addr := fmt.Sprintf("%s:%d", entry.Service.Address, entry.Service.Port)
+		instances = append(instances, &instance{id: entry.Service.ID, addr: addr})
+	}
+	return instances
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# nomad-config.sh - print the Nomad agent configuration of one node (HCL) to stdout.
+#
+# Usage: scripts/nomad-config.sh dev  DATA_DIR
+#            config for `nomad agent -dev` on 127.0.0.1 (scripts/dev.sh, the e2e test)
+#        scripts/nomad-config.sh node NAME ADDR INTERFACE DATA_DIR SERVERS JOIN_ADDR...
+#            a server+client node of a SERVERS-node cluster (the Vagrantfile's provisioning)
+#
+# Optional environment:
+#   NOMAD_HTTP_BIND      address of the HTTP API and UI (default ADDR; the Vagrant VMs use 0.0.0.0
+#                        so that the forwarded port reaches it; RPC and gossip stay on ADDR)
+#   NOMAD_CGROUP_PARENT  absolute cgroup parent of the client's tasks (several clients on one host,
+#                        or a name of the caller's own that it removes afterwards)
+#
+# Every node gets the same safety settings: update check off, the cloud fingerprinters (which would
+# contact 169.254.169.254) denied, raw_exec on (the jobs run the project's binaries from a path the
+# node sees), and Nomad's own Consul integration limited to the node's agent without registering
+# Nomad itself (the jobs register through go-kit, not through Nomad).
+set -euo pipefail
+
+usage() {
+	sed -n '3,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# common ADDR INTERFACE [CLIENT_LINE...]: the settings every node shares; non-empty CLIENT_LINEs go
+# into the client block.
+common() {
+	local addr="$1" iface="$2" line
+	shift 2
+	cat <<-EOF
+		disable_update_check = true
+		bind_addr            = "$addr"
+
+		client {
+		  enabled           = true
+		  network_interface = "$iface"
+		  options = {
+		    "fingerprint.denylist" = "env_aws,env_gce,env_azure,env_digitalocean"
+		  }
+	EOF
+	for line in "$@"; do [[ -z "$line" ]] || echo "  $line"; done
+	cat <<-EOF
+		}
+
+		plugin "raw_exec" {
+		  config {
+		    enabled = true
+		  }
+		}
+
+		consul {
+		  address          = "$addr:8500"
+		  auto_advertise   = false
+		  server_auto_join = false
+		  client_auto_join = false
+		}
+	EOF
+}
+
+dev() {
+	[[ $# -eq 1 ]] || usage
+	# -dev keeps the server's state in memory; the client's dirs go under DATA_DIR, which the
+	# caller removes afterwards.
+	common 127.0.0.1 lo "state_dir = \"$1/client\"" "alloc_dir = \"$1/alloc\"" "$(cgroup_parent_line)"
+}
+
+# cgroup_parent_line prints the client's cgroup_parent setting when NOMAD_CGROUP_PARENT is set.
+cgroup_parent_line() {
+	if [[ -n "${NOMAD_CGROUP_PARENT:-}" ]]; then
+		echo "cgroup_parent = \"$NOMAD_CGROUP_PARENT\""
+	fi
+}
+
+node() {
+	[[ $# -ge 6 ]] || usage
+	local name="$1" addr="$2" iface="$3" data="$4" servers="$5" join=""
+	shift 5
+	join="$(printf '"%s", ' "$@")"
+	join="${join%, }"
+	cat <<-EOF
+		name     = "$name"
+		data_dir = "$data"
+
+	EOF
+	common "$addr" "$iface" "$(cgroup_parent_line)"
+	cat <<-EOF
+
+		addresses {
+		  http = "${NOMAD_HTTP_BIND:-$addr}"
+		}
+
+		advertise {
+		  http = "$addr"
+		  rpc  = "$addr"
+		  serf = "$addr"
+		}
+
+		server {
+		  enabled          = true
+		  bootstrap_expect = $servers
+		  server_join {
+		    retry_join = [$join]
+		  }
+		}
+	EOF
+}
+
+case "${1:-}" in
+dev) shift && dev "$@" ;;
+node) shift && node "$@" ;;
+*) usage ;;
+esac

@@ -157,12 +157,18 @@ func (g *gateway) post(t *testing.T, path, body string) (int, string) {
 	return resp.StatusCode, string(bytes.TrimSpace(answer))
 }
 
-// waitRoutes waits until the gateway answers n requests in a row with 200.
+// waitRoutes waits until the gateway answers n requests in a row with 200 (a gateway that does
+// not listen yet counts as not answering).
 func (g *gateway) waitRoutes(t *testing.T, n int, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, fmt.Sprintf("the gateway answers %d requests in a row", n), func() bool {
 		for range n {
-			if status, _ := g.post(t, "/stringsvc/uppercase", `{"s":"ready"}`); status != http.StatusOK {
+			resp, err := http.Post(g.url+"/stringsvc/uppercase", "application/json", strings.NewReader(`{"s":"ready"}`))
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
 				return false
 			}
 		}

@@ -229,3 +229,26 @@ func (e *endToEnd) passingInstances(t *testing.T) []*instance {
 	}
 	return instances
 }
+
+// TestNomadJobsInAnyOrder runs the job files one by one with plain `nomad job run`, in the worst
+// order — stringsvc and the gateway before the Consul they need — and checks that the system
+// converges by itself: the instances register once Consul is up and the gateway routes to them.
+func TestNomadJobsInAnyOrder(t *testing.T) {
+	nomad := startNomad(t)
+	for _, job := range []string{"stringsvc", "gateway", "consul"} {
+		file := filepath.Join(repoRoot, "nomad", job+".nomad")
+		if out, err := nomad.cli(t, jobEnv(), "job", "run", file); err != nil {
+			t.Fatalf("nomad job run %s: %v\n%s", file, err, out)
+		}
+	}
+	client, err := api.NewClient(&api.Config{Address: consulAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consul := &consulAgent{api: client}
+	begin := time.Now()
+	consul.waitPassing(t, 3, 90*time.Second)
+	g := &gateway{url: "http://127.0.0.1:8080"}
+	g.waitRoutes(t, 10, 30*time.Second)
+	t.Logf("from the last `nomad job run` to 10 routed requests in a row: %v", time.Since(begin).Round(100*time.Millisecond))
+}

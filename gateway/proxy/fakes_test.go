@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -89,8 +90,9 @@ func (f *fakeFleet) takeCalls() []string {
 	return calls
 }
 
-// factory is a ClientFactory whose endpoints act out the fleet's behaviours.
-func (f *fakeFleet) factory(instance string, _ *http.Client) (endpoint.Endpoint, error) {
+// factory is a ClientFactory whose endpoints act out the fleet's behaviours; a working instance
+// answers {"v":"<its name>"}.
+func (f *fakeFleet) factory(instance string) (endpoint.Endpoint, io.Closer, error) {
 	return func(ctx context.Context, request any) (any, error) {
 		f.mu.Lock()
 		f.calls = append(f.calls, instance)
@@ -103,8 +105,8 @@ func (f *fakeFleet) factory(instance string, _ *http.Client) (endpoint.Endpoint,
 		if b.err != nil {
 			return nil, b.err
 		}
-		return contract.UppercaseResponse{V: instance}, nil
-	}, nil
+		return contract.Passthrough{Body: []byte(`{"v":"` + instance + `"}`)}, nil
+	}, nil, nil
 }
 
 // newTestRoute builds a route over the given instances with deterministic settings.
@@ -127,5 +129,5 @@ var (
 )
 
 func call(route *Route) (any, error) {
-	return route.Endpoint(context.Background(), contract.UppercaseRequest{S: "x"})
+	return route.Endpoint(context.Background(), contract.Passthrough{Body: []byte(`{"s":"x"}`)})
 }

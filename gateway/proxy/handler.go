@@ -14,13 +14,15 @@ import (
 // statusClientClosedRequest is logged when the caller went away before the answer (nginx's 499).
 const statusClientClosedRequest = 499
 
-// NewServer returns the go-kit HTTP server of one route: it decodes the request with the
-// service's own contract (so malformed input is refused before any instance sees it), runs the
-// route's endpoint and encodes the answer or error.
-func NewServer(route *Route, decode httptransport.DecodeRequestFunc, logger hclog.Logger) http.Handler {
+// NewServer returns the go-kit HTTP server of one route. It passes bytes: the request body goes
+// to an instance as it came (at most contract.MaxBodyBytes, else 413) and the instance's answer
+// comes back as it was sent, so the gateway never decodes or re-encodes JSON; the instances
+// validate it, and their 4xx is passed through. The route's endpoints must be built with
+// transport.NewPassthroughClient.
+func NewServer(route *Route, logger hclog.Logger) http.Handler {
 	encodeError := errorEncoder(logger.Named(route.Name))
-	return httptransport.NewServer(route.Endpoint, decode, contract.EncodeResponse(encodeError),
-		httptransport.ServerErrorEncoder(encodeError))
+	return httptransport.NewServer(route.Endpoint, contract.DecodePassthroughRequest,
+		contract.EncodePassthroughResponse, httptransport.ServerErrorEncoder(encodeError))
 }
 
 // errorEncoder writes the gateway's errors in the contract's JSON shape and passes an instance's

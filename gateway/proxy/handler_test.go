@@ -48,28 +48,29 @@ func TestInstanceClientErrorIsPassedThroughUnchanged(t *testing.T) {
 	}
 }
 
-func TestMalformedRequestIsRefusedBeforeAnyInstanceIsCalled(t *testing.T) {
+func TestServerPassesBytesBothWays(t *testing.T) {
 	fleet := newFleet()
 	route, _ := newTestRoute(t, fleet, quickPolicy, "a")
-	server := NewServer(route, contract.DecodeUppercaseRequest, hclog.NewNullLogger())
-	for body, status := range map[string]int{
-		`{"s":`:   http.StatusBadRequest,
-		`{"s":1}`: http.StatusBadRequest,
-		`{"s":"` + strings.Repeat("x", contract.MaxBodyBytes) + `"}`: http.StatusRequestEntityTooLarge,
-	} {
-		w := httptest.NewRecorder()
-		server.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/stringsvc/uppercase", strings.NewReader(body)))
-		if w.Code != status {
-			t.Errorf("body %.20q: status %d, want %d", body, w.Code, status)
-		}
-	}
-	if calls := fleet.takeCalls(); len(calls) != 0 {
-		t.Fatalf("instances called for malformed requests: %v", calls)
-	}
+	server := NewServer(route, hclog.NewNullLogger())
 	w := httptest.NewRecorder()
 	server.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/stringsvc/uppercase", strings.NewReader(`{"s":"x"}`)))
-	if w.Code != http.StatusOK || w.Body.String() != `{"v":"a"}` {
-		t.Fatalf("valid request: %d %s", w.Code, w.Body)
+	if w.Code != http.StatusOK || w.Body.String() != `{"v":"a"}` || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("got %d %s (%s), want 200 {\"v\":\"a\"} as JSON", w.Code, w.Body, w.Header().Get("Content-Type"))
+	}
+}
+
+func TestOversizedRequestIsRefusedBeforeAnyInstanceIsCalled(t *testing.T) {
+	fleet := newFleet()
+	route, _ := newTestRoute(t, fleet, quickPolicy, "a")
+	server := NewServer(route, hclog.NewNullLogger())
+	w := httptest.NewRecorder()
+	huge := `{"s":"` + strings.Repeat("x", contract.MaxBodyBytes) + `"}`
+	server.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/stringsvc/uppercase", strings.NewReader(huge)))
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", w.Code)
+	}
+	if calls := fleet.takeCalls(); len(calls) != 0 {
+		t.Fatalf("instances called for an oversized request: %v", calls)
 	}
 }
 

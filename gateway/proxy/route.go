@@ -9,7 +9,6 @@ package proxy
 
 import (
 	"io"
-	"net/http"
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/sd"
@@ -18,12 +17,8 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
 )
 
-// ClientFactory builds the client endpoint of one route on one instance ("host:port").
-type ClientFactory func(instance string, client *http.Client) (endpoint.Endpoint, error)
-
 // Settings are shared by every route of the gateway.
 type Settings struct {
-	Client  *http.Client
 	Breaker BreakerSettings
 	Retry   RetryPolicy
 	Logger  hclog.Logger
@@ -37,18 +32,24 @@ type Route struct {
 }
 
 // NewRoute subscribes to instancer through a go-kit Endpointer whose factory wraps each
-// instance's client endpoint in that instance's own breaker. The Endpointer keeps the endpoint,
-// and so the breaker, of every instance that stays in the set across updates, and keeps the last
-// known set while discovery reports errors.
-func NewRoute(name string, instancer sd.Instancer, newClient ClientFactory, s Settings) *Route {
+// instance's client endpoint (from newClient) in that instance's own breaker. The Endpointer
+// keeps the endpoint, and so the breaker, of every instance that stays in the set across updates,
+// and keeps the last known set while discovery reports errors.
+func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Settings) *Route {
 	logger := s.Logger.Named(name)
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
-		client, err := newClient(instance, s.Client)
+		client, closer, err := newClient(instance)
 		if err != nil {
 			return nil, nil, err
 		}
 		logger.Info("instance added", "instance", instance)
-		removed := closerFunc(func() error { logger.Info("instance removed", "instance", instance); return nil })
+		removed := closerFunc(func() error {
+			logger.Info("instance removed", "instance", instance)
+			if closer != nil {
+				return closer.Close()
+			}
+			return nil
+		})
 		return newBreaker(name+"@"+instance, s.Breaker, logger)(client), removed, nil
 	}
 	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))

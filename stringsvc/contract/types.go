@@ -11,6 +11,13 @@ const (
 // MaxBodyBytes is the largest request body accepted; a larger one is answered 413.
 const MaxBodyBytes = 1 << 20
 
+// JSONContentType is the Content-Type of every body.
+const JSONContentType = "application/json; charset=utf-8"
+
+// jsonContentType is JSONContentType as a header value, set without canonicalising the key again
+// on every request. Never modify it.
+var jsonContentType = []string{JSONContentType}
+
 // UppercaseRequest is the body of a POST to UppercasePath.
 type UppercaseRequest struct {
 	S string `json:"s"`

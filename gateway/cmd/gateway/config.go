@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/upstream"
 	"github.com/example/gokit-nomad/stringsvc/flagenv"
 )
 
@@ -17,7 +18,7 @@ type config struct {
 	consulWait      time.Duration
 	retry           proxy.RetryPolicy
 	breaker         proxy.BreakerSettings
-	maxIdlePerHost  int
+	upstream        upstream.Settings
 	shutdownTimeout time.Duration
 	logJSON         bool
 	logLevel        string
@@ -35,32 +36,35 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.retry.Budget, "budget", time.Second, "total time for one request, all attempts included")
 	fs.UintVar(&failures, "breaker-failures", 3, "consecutive failures that open an instance's circuit breaker")
 	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through")
-	fs.IntVar(&c.maxIdlePerHost, "max-idle-per-host", 256, "idle keep-alive connections kept per instance")
+	fs.IntVar(&c.upstream.MaxConns, "max-conns-per-instance", 512, "most connections to one instance (a request waits at most -try-timeout for a free one)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	if err := flagenv.Parse(fs, args, map[string]string{
-		"listen":            "GATEWAY_LISTEN",
-		"service":           "GATEWAY_SERVICE",
-		"consul-wait":       "GATEWAY_CONSUL_WAIT",
-		"attempts":          "GATEWAY_ATTEMPTS",
-		"try-timeout":       "GATEWAY_TRY_TIMEOUT",
-		"budget":            "GATEWAY_BUDGET",
-		"breaker-failures":  "GATEWAY_BREAKER_FAILURES",
-		"breaker-open":      "GATEWAY_BREAKER_OPEN",
-		"max-idle-per-host": "GATEWAY_MAX_IDLE_PER_HOST",
-		"shutdown-timeout":  "GATEWAY_SHUTDOWN_TIMEOUT",
-		"log-json":          "LOG_JSON",
-		"log-level":         "LOG_LEVEL",
+		"listen":                 "GATEWAY_LISTEN",
+		"service":                "GATEWAY_SERVICE",
+		"consul-wait":            "GATEWAY_CONSUL_WAIT",
+		"attempts":               "GATEWAY_ATTEMPTS",
+		"try-timeout":            "GATEWAY_TRY_TIMEOUT",
+		"budget":                 "GATEWAY_BUDGET",
+		"breaker-failures":       "GATEWAY_BREAKER_FAILURES",
+		"breaker-open":           "GATEWAY_BREAKER_OPEN",
+		"max-conns-per-instance": "GATEWAY_MAX_CONNS_PER_INSTANCE",
+		"shutdown-timeout":       "GATEWAY_SHUTDOWN_TIMEOUT",
+		"log-json":               "LOG_JSON",
+		"log-level":              "LOG_LEVEL",
 	}); err != nil {
 		return c, err
 	}
 	// Under Nomad, NOMAD_IP_http:NOMAD_PORT_http is the default address; an explicit -listen wins.
 	c.listen = flagenv.ListenAddr(fs, "listen", "http")
 	c.breaker.Failures = uint32(failures)
+	c.upstream.MaxConnWait = c.retry.TryTimeout
+	c.upstream.DialTimeout = time.Second
+	c.upstream.IdleTimeout = 90 * time.Second
 	switch {
-	case c.retry.Attempts < 1 || failures < 1 || c.maxIdlePerHost < 1:
-		return c, fmt.Errorf("-attempts, -breaker-failures and -max-idle-per-host must be at least 1")
+	case c.retry.Attempts < 1 || failures < 1 || c.upstream.MaxConns < 1:
+		return c, fmt.Errorf("-attempts, -breaker-failures and -max-conns-per-instance must be at least 1")
 	case c.retry.TryTimeout <= 0 || c.retry.Budget < c.retry.TryTimeout:
 		return c, fmt.Errorf("-try-timeout must be > 0 and -budget at least -try-timeout")
 	case c.consulWait < time.Second:

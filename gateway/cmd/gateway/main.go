@@ -19,9 +19,7 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
-	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
-	"github.com/example/gokit-nomad/stringsvc/transport"
 )
 
 func main() {
@@ -53,24 +51,12 @@ func run(cfg config, logger hclog.Logger) error {
 	defer instancer.Stop()
 
 	settings := proxy.Settings{
-		Client:  newInstanceClient(cfg.maxIdlePerHost),
 		Breaker: cfg.breaker,
 		Retry:   cfg.retry,
 		Logger:  logger.Named("proxy"),
 	}
-	uppercase := proxy.NewRoute("uppercase", instancer, transport.NewUppercaseClient, settings)
-	defer uppercase.Close()
-	count := proxy.NewRoute("count", instancer, transport.NewCountClient, settings)
-	defer count.Close()
-
-	prefix := "/" + cfg.service
-	handler := contract.NewRouter(
-		contract.Route{Method: http.MethodPost, Path: prefix + contract.UppercasePath,
-			Handler: proxy.NewServer(uppercase, contract.DecodeUppercaseRequest, logger)},
-		contract.Route{Method: http.MethodPost, Path: prefix + contract.CountPath,
-			Handler: proxy.NewServer(count, contract.DecodeCountRequest, logger)},
-		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: http.HandlerFunc(health)},
-	)
+	handler, closeRoutes := newHandler(cfg.service, instancer, settings, cfg.upstream, logger)
+	defer closeRoutes()
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -79,7 +65,7 @@ func run(cfg config, logger hclog.Logger) error {
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "routes", []string{prefix + contract.UppercasePath, prefix + contract.CountPath})
+	logger.Info("listening", "addr", ln.Addr().String(), "service", cfg.service)
 
 	select {
 	case err := <-serveErr:
@@ -97,9 +83,4 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// health answers the gateway's own liveness check.
-func health(w http.ResponseWriter, _ *http.Request) {
-	_ = contract.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

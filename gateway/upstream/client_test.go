@@ -1,0 +1,133 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+var testSettings = Settings{MaxConns: 4, MaxConnWait: time.Second, DialTimeout: time.Second, IdleTimeout: time.Minute}
+
+// newEndpoint returns the endpoint for path on the test server.
+func newEndpoint(t *testing.T, server *httptest.Server, path string) endpoint.Endpoint {
+	t.Helper()
+	ep, closer, err := Factory(path, testSettings)(strings.TrimPrefix(server.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closer.Close() })
+	return ep
+}
+
+func TestPassesBytesBothWays(t *testing.T) {
+	var gotPath, gotType string
+	var gotBody []byte
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath, gotType = r.Method+" "+r.URL.Path, r.Header.Get("Content-Type")
+		gotBody, _ = io.ReadAll(r.Body)
+		_, _ = w.Write([]byte(`{"v":"FOO"}`))
+	}))
+	defer server.Close()
+
+	resp, err := newEndpoint(t, server, "/uppercase")(context.Background(), contract.Passthrough{Body: []byte(`{"s":"foo"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(resp.(contract.Passthrough).Body); body != `{"v":"FOO"}` {
+		t.Errorf("answer %q", body)
+	}
+	if gotPath != "POST /uppercase" || gotType != contract.JSONContentType || string(gotBody) != `{"s":"foo"}` {
+		t.Errorf("instance got %s (%s) %q", gotPath, gotType, gotBody)
+	}
+}
+
+func TestNon200IsAStatusErrorWithTheBody(t *testing.T) {
+	for _, status := range []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			contract.WriteError(w, status, errors.New("nope"))
+		}))
+		_, err := newEndpoint(t, server, "/count")(context.Background(), contract.Passthrough{Body: []byte(`{}`)})
+		server.Close()
+		var se *contract.StatusError
+		if !errors.As(err, &se) || se.Status != status || !bytes.Equal(se.Body, []byte(`{"err":"nope"}`)) {
+			t.Errorf("status %d: got %v", status, err)
+		}
+	}
+}
+
+func TestTimeoutReportsTheContextsCause(t *testing.T) {
+	release := make(chan struct{})
+	server := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer server.Close()
+	defer close(release)
+	ep := newEndpoint(t, server, "/uppercase")
+
+	cause := errors.New("attempt timed out")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 50*time.Millisecond, cause)
+	defer cancel()
+	begin := time.Now()
+	_, err := ep(ctx, contract.Passthrough{Body: []byte(`{}`)})
+	if !errors.Is(err, cause) {
+		t.Fatalf("err = %v, want the context's cause", err)
+	}
+	if took := time.Since(begin); took > time.Second {
+		t.Fatalf("took %v, want about the 50ms deadline", took)
+	}
+}
+
+func TestRefusedConnectionIsAnError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	ep, _, err := Factory("/uppercase", testSettings)(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{}`)}); err == nil {
+		t.Fatal("want an error from a refused connection")
+	}
+}
+
+// An instance that closes its idle keep-alive connections (as it does on shutdown) must not fail
+// the next request: the stale pooled connection is replaced by a fresh one.
+func TestStaleKeepAliveConnectionIsRetriedOnAFreshOne(t *testing.T) {
+	var requests atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		_, _ = w.Write([]byte(`{"v":3}`))
+	}))
+	defer server.Close()
+	ep := newEndpoint(t, server, "/count")
+	for i := range 3 {
+		if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{}`)}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		server.CloseClientConnections() // the pooled connection is now closed by the server
+	}
+	if n := requests.Load(); n != 3 {
+		t.Fatalf("instance served %d requests, want 3", n)
+	}
+}
+
+func TestWrongRequestTypeIsAnError(t *testing.T) {
+	server := httptest.NewServer(http.NotFoundHandler())
+	defer server.Close()
+	if _, err := newEndpoint(t, server, "/count")(context.Background(), "not a passthrough"); err == nil {
+		t.Fatal("want an error")
+	}
+}

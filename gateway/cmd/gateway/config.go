@@ -19,6 +19,7 @@ type config struct {
 	retry           proxy.RetryPolicy
 	breaker         proxy.BreakerSettings
 	upstream        upstream.Settings
+	pprofListen     string
 	shutdownTimeout time.Duration
 	logJSON         bool
 	logLevel        string
@@ -38,6 +39,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through")
 	fs.IntVar(&c.upstream.MaxConns, "max-conns-per-instance", 512, "most connections to one instance (a request waits at most -try-timeout for a free one)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
+	fs.StringVar(&c.pprofListen, "pprof-listen", "", "address of a separate listener serving Go's profiles under /debug/pprof/ (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	if err := flagenv.Parse(fs, args, map[string]string{
@@ -51,6 +53,7 @@ func parseConfig(args []string) (config, error) {
 		"breaker-open":           "GATEWAY_BREAKER_OPEN",
 		"max-conns-per-instance": "GATEWAY_MAX_CONNS_PER_INSTANCE",
 		"shutdown-timeout":       "GATEWAY_SHUTDOWN_TIMEOUT",
+		"pprof-listen":           "GATEWAY_PPROF_LISTEN",
 		"log-json":               "LOG_JSON",
 		"log-level":              "LOG_LEVEL",
 	}); err != nil {

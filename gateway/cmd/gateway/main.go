@@ -58,6 +58,11 @@ func run(cfg config, logger hclog.Logger) error {
 	handler, closeRoutes := newHandler(cfg.service, instancer, settings, cfg.upstream, logger)
 	defer closeRoutes()
 
+	if cfg.pprofListen != "" {
+		if err := servePprof(cfg.pprofListen, logger.Named("pprof")); err != nil {
+			return fmt.Errorf("pprof listener: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Errors the gateway itself produces; encodeError maps each to its HTTP status.
+// Errors the gateway itself produces; package edge maps each to its HTTP status.
 var (
 	// ErrNoInstances: discovery knows no passing instance (503).
 	ErrNoInstances = errors.New("no instances of the service are available")

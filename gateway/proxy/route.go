@@ -3,8 +3,8 @@
 // balancer hands each request the instances in turn, and a retry loop with a per-attempt timeout
 // and a total budget walks them, skipping open breakers.
 //
-//	HTTP handler (handler.go) → retrying (retry.go) → roundRobin (balancer.go)
-//	  → per-instance breaker (breaker.go) → instance client endpoint (stringsvc/transport)
+//	HTTP front (package edge) → retrying (retry.go) → roundRobin (balancer.go)
+//	  → per-instance breaker (breaker.go) → instance client endpoint (package upstream)
 package proxy
 
 import (

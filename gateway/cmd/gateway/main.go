@@ -5,19 +5,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
+	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
 )
@@ -67,7 +65,7 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return err
 	}
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	server := edge.NewServer(handler, logger.Named("http"))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "service", cfg.service)
@@ -80,10 +78,11 @@ func run(cfg config, logger hclog.Logger) error {
 	logger.Info("stopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
+	// Stops accepting, then waits for the requests in flight (at most -shutdown-timeout).
+	if err := server.ShutdownWithContext(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+	if err := <-serveErr; err != nil {
 		return err
 	}
 	logger.Info("stopped")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	kitlog "github.com/go-kit/log"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/service"
@@ -38,9 +40,14 @@ func BenchmarkGateway(b *testing.B) {
 	settings := proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()}
 	handler, closeRoutes := newHandler("stringsvc", sd.FixedInstancer(instances), settings, cfg.upstream, hclog.NewNullLogger())
 	b.Cleanup(closeRoutes)
-	gateway := httptest.NewServer(handler)
-	b.Cleanup(gateway.Close)
-	runClients(b, gateway.URL+"/stringsvc/uppercase")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	server := edge.NewServer(handler, hclog.NewNullLogger())
+	go func() { _ = server.Serve(ln) }()
+	b.Cleanup(func() { _ = server.Shutdown() })
+	runClients(b, "http://"+ln.Addr().String()+"/stringsvc/uppercase")
 }
 
 func BenchmarkDirect(b *testing.B) {

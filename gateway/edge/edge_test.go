@@ -1,0 +1,131 @@
+package edge
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/go-kit/kit/endpoint"
+	"github.com/hashicorp/go-hclog"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+// serve runs handler on one request and returns the answer's status, Content-Type and body.
+func serve(handler fasthttp.RequestHandler, method, path, body string) (int, string, string, *fasthttp.RequestCtx) {
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(path)
+	req.SetBodyString(body)
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init(&req, nil, nil)
+	handler(ctx)
+	return ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()), string(ctx.Response.Body()), ctx
+}
+
+// echo is an endpoint that answers {"echo":<request body>}.
+func echo(_ context.Context, request any) (any, error) {
+	return contract.Passthrough{Body: append([]byte(`{"echo":`), append(request.(contract.Passthrough).Body, '}')...)}, nil
+}
+
+func failing(err error) endpoint.Endpoint {
+	return func(context.Context, any) (any, error) { return nil, err }
+}
+
+func TestEndpointHandlerPassesBytesBothWays(t *testing.T) {
+	status, ctype, body, _ := serve(EndpointHandler(echo, hclog.NewNullLogger()), http.MethodPost, "/x", `{"s":"foo"}`)
+	if status != 200 || ctype != contract.JSONContentType || body != `{"echo":{"s":"foo"}}` {
+		t.Fatalf("got %d (%s) %s", status, ctype, body)
+	}
+}
+
+func TestEndpointHandlerErrors(t *testing.T) {
+	instance400 := &contract.StatusError{Status: 400, Body: []byte(`{"err":"empty string"}`)}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		body   string
+	}{
+		{"instance's 4xx passed through", instance400, 400, `{"err":"empty string"}`},
+		{"no instances", proxy.ErrNoInstances, 503, `{"err":"no instances of the service are available"}`},
+		{"every breaker open", proxy.ErrAllBreakersOpen, 503, `{"err":"every instance's circuit breaker is open"}`},
+		{"budget exhausted", proxy.ErrBudgetExhausted, 504, `{"err":"the request's time budget ran out"}`},
+		{"all attempts failed", &proxy.AttemptsError{Attempts: 3, Last: errors.New("refused")}, 502, `{"err":"all 3 attempts failed; last: refused"}`},
+		{"unexpected", errors.New("surprise"), 500, `{"err":"surprise"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, ctype, body, _ := serve(EndpointHandler(failing(tc.err), hclog.NewNullLogger()), http.MethodPost, "/x", `{}`)
+			if status != tc.status || ctype != contract.JSONContentType || body != tc.body {
+				t.Fatalf("got %d (%s) %s, want %d %s", status, ctype, body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+func TestEndpointHandlerWrongAnswerTypeIsA500(t *testing.T) {
+	typed := func(context.Context, any) (any, error) { return contract.CountResponse{V: 1}, nil }
+	if status, _, _, _ := serve(EndpointHandler(typed, hclog.NewNullLogger()), http.MethodPost, "/x", `{}`); status != 500 {
+		t.Fatalf("status %d, want 500", status)
+	}
+}
+
+func TestRouter(t *testing.T) {
+	router := NewRouter(Route{Method: http.MethodPost, Path: "/svc/echo", Handler: EndpointHandler(echo, hclog.NewNullLogger())})
+	if status, _, body, _ := serve(router, http.MethodPost, "/svc/echo", `1`); status != 200 || body != `{"echo":1}` {
+		t.Errorf("route: %d %s", status, body)
+	}
+	if status, _, body, _ := serve(router, http.MethodPost, "/svc/other", `1`); status != 404 || body != `{"err":"no route for /svc/other"}` {
+		t.Errorf("unknown path: %d %s", status, body)
+	}
+	status, _, body, ctx := serve(router, http.MethodGet, "/svc/echo", ``)
+	if status != 405 || body != `{"err":"/svc/echo needs POST, not GET"}` || string(ctx.Response.Header.Peek("Allow")) != "POST" {
+		t.Errorf("wrong method: %d %s Allow=%q", status, body, ctx.Response.Header.Peek("Allow"))
+	}
+}
+
+func TestEndpointHandlerRefusesBodiesOverTheLimit(t *testing.T) {
+	called := false
+	ep := func(context.Context, any) (any, error) { called = true; return contract.Passthrough{}, nil }
+	status, _, body, _ := serve(EndpointHandler(ep, hclog.NewNullLogger()), http.MethodPost, "/x", strings.Repeat("x", contract.MaxBodyBytes+1))
+	if status != 413 || body != `{"err":"request body is larger than 1048576 bytes"}` || called {
+		t.Fatalf("got %d %s (endpoint called: %v), want 413 without calling the endpoint", status, body, called)
+	}
+}
+
+// The server's own refusals (before any handler runs) use the contract's JSON shape too: a body
+// announced larger than the server reads is refused from its header alone.
+func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
+	called := false
+	server := NewServer(func(*fasthttp.RequestCtx) { called = true }, hclog.NewNullLogger())
+	ln := fasthttputil.NewInmemoryListener()
+	defer ln.Close()
+	go func() { _ = server.Serve(ln) }()
+	conn, err := ln.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	head := fmt.Sprintf("POST /stringsvc/uppercase HTTP/1.1\r\nHost: gateway\r\nContent-Length: %d\r\n\r\n", readLimit+1)
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	var resp fasthttp.Response
+	if err := resp.Read(bufio.NewReader(conn)); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"err":"request body is larger than 1048576 bytes"}`
+	if resp.StatusCode() != 413 || string(resp.Body()) != want || string(resp.Header.ContentType()) != contract.JSONContentType {
+		t.Fatalf("got %d (%s) %s, want 413 %s", resp.StatusCode(), resp.Header.ContentType(), resp.Body(), want)
+	}
+	if called {
+		t.Fatal("the handler ran for an oversized body")
+	}
+}

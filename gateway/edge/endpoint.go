@@ -1,0 +1,87 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/go-kit/kit/endpoint"
+	"github.com/hashicorp/go-hclog"
+	"github.com/valyala/fasthttp"
+
+	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+// EndpointHandler serves one route: the request body goes to ep as a contract.Passthrough (as it
+// came: the instances validate it), and ep's contract.Passthrough answer is written as a 200 JSON
+// body. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
+// the contract's JSON shape and logged.
+//
+// ep runs under context.Background(): fasthttp does not tell a handler that its client went away,
+// so a request whose client disconnects runs on within its budget (proxy.RetryPolicy.Budget).
+func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		body := ctx.PostBody()
+		if len(body) > contract.MaxBodyBytes {
+			writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)
+			return
+		}
+		// The body buffer belongs to ctx and is reused after the handler returns; ep is done
+		// with it by then (every attempt has ended, its deadline included).
+		response, err := ep(context.Background(), contract.Passthrough{Body: body})
+		if err != nil {
+			encodeError(ctx, err, logger)
+			return
+		}
+		answer, ok := response.(contract.Passthrough)
+		if !ok {
+			encodeError(ctx, errors.New("endpoint answered something other than contract.Passthrough"), logger)
+			return
+		}
+		ctx.SetStatusCode(http.StatusOK)
+		ctx.SetContentType(contract.JSONContentType)
+		ctx.Response.SetBodyRaw(answer.Body) // a fresh copy of the instance's answer: nothing else holds it
+	}
+}
+
+// encodeError writes err: an instance's 4xx as the instance sent it, anything else as the status
+// the gateway answers (see status) with an ErrorBody. Failures of the gateway (5xx) are logged.
+func encodeError(ctx *fasthttp.RequestCtx, err error, logger hclog.Logger) {
+	var instanceErr *contract.StatusError
+	if errors.As(err, &instanceErr) && instanceErr.IsClientError() {
+		ctx.SetStatusCode(instanceErr.Status)
+		ctx.SetContentType(contract.JSONContentType)
+		ctx.SetBody(instanceErr.Body)
+		return
+	}
+	code := status(err)
+	if code >= 500 {
+		logger.Warn("request failed", "path", string(ctx.Path()), "status", code, "err", err)
+	}
+	writeError(ctx, code, err)
+}
+
+// status maps an error of the request path to the status the gateway answers.
+func status(err error) int {
+	var attemptsErr *proxy.AttemptsError
+	switch {
+	case errors.Is(err, proxy.ErrNoInstances), errors.Is(err, proxy.ErrAllBreakersOpen):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, proxy.ErrBudgetExhausted):
+		return http.StatusGatewayTimeout
+	case errors.As(err, &attemptsErr):
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// writeError answers with code and err's message as the contract's ErrorBody.
+func writeError(ctx *fasthttp.RequestCtx, code int, err error) {
+	body, _ := json.Marshal(contract.ErrorBody{Err: err.Error()}) // a struct of one string always marshals
+	ctx.SetStatusCode(code)
+	ctx.SetContentType(contract.JSONContentType)
+	ctx.SetBody(body)
+}

@@ -83,8 +83,8 @@ static_checks() {
 	"$sc" -tags integration ./...
 
 	stage="shellcheck"
-	echo "== shellcheck scripts/*.sh .ci/run"
-	shellcheck scripts/*.sh .ci/run
+	echo "== shellcheck scripts/*.sh bench/*.sh .ci/run"
+	shellcheck scripts/*.sh bench/*.sh .ci/run
 
 	job_checks
 	vagrant_checks

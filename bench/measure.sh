@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# measure.sh - the measuring part of bench/run.sh: Consul, three stringsvc backends and each proxy
+# in turn (the gateway, nginx, HAProxy, Caddy), clean runs and fault runs with wrk; writes one TSV
+# row per run.
+#
+# Usage: (started by bench/run.sh, inside a loopback-only network namespace of its own, where it
+#        is PID 1 of a PID namespace, so everything it starts dies with it)
+#        bench/measure.sh RUN_DIR TSV CONSUL_BIN
+# Reads BENCH_DIR, BENCH_PROXIES, BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP and
+# BENCH_LONG_DURATION from the environment (run.sh sets them). Binaries: RUN_DIR/bin/gateway and
+# RUN_DIR/bin/stringsvc (run.sh's snapshot of bin/).
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ $# -eq 3 ]] || die "usage: $0 RUN_DIR TSV CONSUL_BIN"
+run="$1" tsv="$2" consul_bin="$3"
+bin="$run/bin"
+clk_tck="$(getconf CLK_TCK)"
+
+read -ra proxies <<<"$BENCH_PROXIES"
+declare -A port=([gateway]=8080 [nginx]=8081 [haproxy]=8082 [caddy]=8083)
+backends=(9101 9102 9103)
+victim=9102 # the backend the kill and freeze scenarios hit
+body='{"s":"hello"}'
+
+# pid[NAME]: what this script started and has not stopped yet (consul, be9101.., proxy).
+declare -A pid=()
+
+# cleanup: the proxy first, then the backends together (they deregister and drain 3 s), Consul last.
+cleanup() {
+	local name
+	trap - EXIT INT TERM
+	for name in proxy "${backends[@]/#/be}"; do
+		if [[ -n "${pid[$name]:-}" ]]; then kill -CONT "${pid[$name]}" 2>/dev/null || true; fi # a frozen one too
+		if [[ -n "${pid[$name]:-}" ]]; then kill -TERM "${pid[$name]}" 2>/dev/null || true; fi
+	done
+	for name in proxy "${backends[@]/#/be}" consul; do
+		if [[ -n "${pid[$name]:-}" ]]; then stop_pid "${pid[$name]}" 10; fi
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Refuse to send any load unless the only network interface is lo.
+[[ "$(ip -o link show | awk -F': ' '{ print $2 }')" == lo ]] || die "not in a loopback-only network namespace"
+
+# --- Consul and the backends ---------------------------------------------------------------------
+
+consul_leader() { curl -fsS --max-time 1 127.0.0.1:8500/v1/status/leader | grep -q 127.0.0.1; }
+
+start_consul() {
+	CHECKPOINT_DISABLE=1 "$consul_bin" agent -dev -bind 127.0.0.1 -client 127.0.0.1 \
+		-hcl 'disable_update_check = true' >>"$run/consul.log" 2>&1 &
+	pid[consul]=$!
+	disown "$!" # no job notices ("Killed") on stderr; stop_pid polls /proc
+	wait_until 30 "Consul leader" consul_leader || die "Consul did not start (see $run/consul.log)"
+}
+
+# stop_consul: SIGTERM (a dev agent exits 1 on it: normal), bounded.
+stop_consul() {
+	stop_pid "${pid[consul]}" 10
+	unset 'pid[consul]'
+}
+
+# passing [PORT]: print how many stringsvc instances (on PORT only, if given) pass in Consul.
+passing() {
+	curl -fsS --max-time 2 '127.0.0.1:8500/v1/health/service/stringsvc?passing' |
+		jq --argjson port "${1:-0}" '[.[] | select($port == 0 or .Service.Port == $port)] | length'
+}
+all_passing() { [[ "$(passing)" == 3 ]]; }
+port_passing() { [[ "$(passing "$1")" == 1 ]]; }
+
+start_backend() {
+	CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_JSON=true LOG_LEVEL=warn \
+		"$bin/stringsvc" -listen "127.0.0.1:$1" >>"$run/stringsvc-$1.log" 2>&1 &
+	pid[be$1]=$!
+	disown "$!" # no job notices ("Killed") on stderr; stop_pid polls /proc
+}
+
+# stop_backend PORT: SIGTERM; it deregisters, drains 3 s and exits (bounded: 20 s).
+stop_backend() {
+	stop_pid "${pid[be$1]}" 20
+	unset "pid[be$1]"
+}
+
+# healthy: Consul and all three backends run (start what is missing; thaw a frozen one), and all
+# three pass in Consul.
+healthy() {
+	local p
+	if [[ -z "${pid[consul]:-}" ]] || ! alive "${pid[consul]}"; then start_consul; fi
+	for p in "${backends[@]}"; do
+		if [[ -n "${pid[be$p]:-}" ]] && alive "${pid[be$p]}"; then continue; fi
+		if [[ -n "${pid[be$p]:-}" ]]; then wait "${pid[be$p]}" 2>/dev/null || true; fi
+		log "starting backend :$p"
+		start_backend "$p"
+	done
+	wait_until 30 "3 stringsvc instances passing in Consul" all_passing || die "backends not passing"
+}
+
+# --- the proxies ---------------------------------------------------------------------------------
+
+# render NAME TEMPLATE: the config template with the run dir and NAME's port filled in.
+render() {
+	sed -e "s#@RUN@#$run#g" -e "s#@PORT@#${port[$1]}#g" "$BENCH_DIR/config/$2.tmpl" >"$run/$2"
+}
+
+caddy_env=(GOMAXPROCS=2 HOME="$run/caddy-home" XDG_DATA_HOME="$run/caddy-home" XDG_CONFIG_HOME="$run/caddy-home")
+
+validate_configs() {
+	render nginx nginx.conf
+	render haproxy haproxy.cfg
+	render caddy Caddyfile
+	mkdir -p "$run/caddy-home"
+	nginx -q -t -e "$run/nginx-error.log" -c "$run/nginx.conf" || die "nginx -t failed"
+	haproxy -q -c -f "$run/haproxy.cfg" || die "haproxy -c failed"
+	env "${caddy_env[@]}" caddy validate --config "$run/Caddyfile" --adapter caddyfile \
+		>>"$run/caddy.log" 2>&1 || die "caddy validate failed (see $run/caddy.log)"
+}
+
+start_proxy() {
+	case "$1" in
+	gateway)
+		GOMAXPROCS=2 CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
+			"$bin/gateway" -listen "127.0.0.1:${port[gateway]}" >>"$run/gateway.log" 2>&1 &
+		;;
+	nginx) nginx -e "$run/nginx-error.log" -c "$run/nginx.conf" >>"$run/nginx.log" 2>&1 & ;;
+	haproxy) haproxy -db -f "$run/haproxy.cfg" >>"$run/haproxy.log" 2>&1 & ;;
+	caddy)
+		env "${caddy_env[@]}" caddy run --config "$run/Caddyfile" --adapter caddyfile \
+			>>"$run/caddy.log" 2>&1 &
+		;;
+	esac
+	pid[proxy]=$!
+	disown "$!" # no job notices ("Killed") on stderr; stop_pid polls /proc
+	wait_until 30 "$1 answering" up "${pid[proxy]}" "$(url "$1")" || die "$1 does not answer (logs in $run)"
+}
+
+# up PID URL: the proxy answers (status 2, for wait_until: never will, if PID exited).
+up() {
+	alive "$1" || return 2
+	answers "$2"
+}
+
+stop_proxy() {
+	stop_pid "${pid[proxy]}" 15
+	unset 'pid[proxy]'
+}
+
+url() {
+	if [[ "$1" == direct ]]; then echo "http://127.0.0.1:9101/uppercase"; else echo "http://127.0.0.1:${port[$1]}/stringsvc/uppercase"; fi
+}
+answers() { [[ "$(curl -fsS --max-time 2 -H 'Content-Type: application/json' -d "$body" "$1")" == '{"v":"HELLO"}' ]]; }
+
+# --- one run -------------------------------------------------------------------------------------
+
+# sample: note the machine's and this namespace's CPU ticks, and the time, for disturbance.
+sample() {
+	read -r s_busy s_steal <<<"$(host_ticks)"
+	s_ns="$(ns_ticks)" s_time="$(now_us)"
+}
+
+# disturbance: since sample, the share (%) of the machine's CPU time that processes outside this
+# namespace (anything else running on the machine) used, a space, and the share the hypervisor
+# stole.
+disturbance() {
+	local busy steal ns time
+	read -r busy steal <<<"$(host_ticks)"
+	ns="$(ns_ticks)" time="$(now_us)"
+	awk -v b=$((busy - s_busy)) -v st=$((steal - s_steal)) -v n=$((ns - s_ns)) -v t=$((time - s_time)) \
+		-v tck="$clk_tck" -v cpus="$(nproc)" 'BEGIN {
+			all = t / 1e6 * tck * cpus; o = (b - n) * 100 / all
+			printf "%.1f %.1f\n", (o > 0 ? o : 0), st * 100 / all
+		}'
+}
+
+# record SCENARIO PROXY CPU_TICKS RSS_KIB: append the figures of the last run_wrk (W) and the
+# disturbance since sample to the TSV.
+record() {
+	local other steal
+	read -r other steal <<<"$(disturbance)"
+	awk -v OFS='\t' -v sc="$1" -v px="$2" -v ticks="$3" -v rss="$4" -v other="$other" -v steal="$steal" \
+		-v tck="$clk_tck" \
+		-v req="${W[requests]}" -v dur="${W[duration_us]}" -v c="${W[connect]}" -v r="${W[read]}" \
+		-v w="${W[write]}" -v st="${W[status]}" -v to="${W[timeout]}" \
+		-v p50="${W[p50_us]}" -v p99="${W[p99_us]}" -v mx="${W[max_us]}" 'BEGIN {
+			failed = st + c + r + w + to; total = req + c + r + w + to
+			cpu = (ticks == "-" || req == 0) ? "-" : sprintf("%.1f", ticks * 1e6 / tck / req)
+			mib = (rss == "-") ? "-" : sprintf("%.1f", rss / 1024)
+			print sc, px, sprintf("%.2f", dur / 1e6), req, c, r, w, st, to, failed, total,
+				sprintf("%.0f", (req - st) / (dur / 1e6)), sprintf("%.3f", p50 / 1000),
+				sprintf("%.3f", p99 / 1000), sprintf("%.3f", mx / 1000), cpu, mib, other, steal
+		}' >>"$tsv"
+}
+
+# clean NAME: warm-up, then the measured run with the proxy's CPU time and peak RSS.
+clean() {
+	local name="$1" target="" t0 t1
+	[[ "$name" == direct ]] || {
+		start_proxy "$name"
+		target="${pid[proxy]}"
+	}
+	log "clean: $name: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
+	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out"
+	[[ -z "$target" ]] || t0="$(cpu_ticks "$target")"
+	sample
+	run_wrk "$(url "$name")" "$BENCH_DURATION" "$run/wrk-clean-$name.out"
+	if [[ -z "$target" ]]; then
+		record clean "$name" - -
+	else
+		t1="$(cpu_ticks "$target")"
+		record clean "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")"
+		stop_proxy
+	fi
+	log "clean: $name: ${W[requests]} requests, p99 ${W[p99_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
+}
+
+# The faults, each started a third of the way into the run.
+fault_kill() { kill -KILL "${pid[be$victim]}"; }
+fault_freeze() { kill -STOP "${pid[be$victim]}"; }
+fault_rolling() {
+	local p
+	for p in "${backends[@]}"; do
+		log "rolling: backend :$p: SIGTERM, wait for the exit, start again"
+		stop_backend "$p"
+		start_backend "$p"
+		wait_until 20 "backend :$p passing" port_passing "$p" || die "backend :$p not passing"
+	done
+}
+fault_consul() {
+	local t0
+	t0="$(now_us)"
+	log "consul: stopping Consul for 10 s"
+	stop_consul
+	sleep_until_us $((t0 + 10000000))
+	log "consul: starting Consul again"
+	start_consul
+}
+
+# fault SCENARIO NAME: fresh proxy on healthy backends, warm-up, then a run with the fault.
+fault() {
+	local scenario="$1" name="$2" secs="$BENCH_DURATION" t0 wrk_pid
+	[[ "$scenario" == rolling || "$scenario" == consul ]] && secs="$BENCH_LONG_DURATION"
+	healthy
+	start_proxy "$name"
+	log "fault: $scenario: $name: warm-up ${BENCH_WARMUP}s, run ${secs}s"
+	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out"
+	sample
+	t0="$s_time"
+	run_wrk "$(url "$name")" "$secs" "$run/wrk-$scenario-$name.out" &
+	wrk_pid=$!
+	sleep_until_us $((t0 + secs * 1000000 / 3))
+	"fault_$scenario"
+	wait "$wrk_pid" || die "wrk run failed: $scenario $name"
+	parse_wrk "$run/wrk-$scenario-$name.out" # run_wrk ran in a subshell: read its figures here
+	record "$scenario" "$name" - -
+	stop_proxy
+	if [[ "$scenario" == freeze ]]; then
+		kill -CONT "${pid[be$victim]}"
+		stop_backend "$victim"
+	fi
+	log "fault: $scenario: $name: $(tail -n 1 "$tsv" | cut -f10,11 --output-delimiter=' of ') failed, max ${W[max_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
+}
+
+# --- the run -------------------------------------------------------------------------------------
+
+printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\n' >"$tsv"
+validate_configs
+log "starting Consul and backends ${backends[*]}"
+start_consul
+healthy
+
+for name in direct "${proxies[@]}"; do
+	clean "$name"
+done
+for scenario in kill freeze rolling; do
+	for name in "${proxies[@]}"; do
+		fault "$scenario" "$name"
+	done
+done
+if [[ " ${proxies[*]} " == *" gateway "* ]]; then fault consul gateway; fi
+log "all runs done"

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# run.sh - benchmark the gateway side by side with nginx, HAProxy and Caddy in front of the same
+# three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS)
+# and fault runs (a backend killed, frozen, restarted one by one; Consul restarted), then a
+# markdown report, a TSV and a PNG chart in bench/results/.
+#
+# Usage (as root): bench/run.sh
+#   BENCH_PROXIES        the proxies to measure (default "gateway nginx haproxy caddy")
+#   BENCH_CONNECTIONS    wrk connections (default 64)
+#   BENCH_DURATION       seconds of each measured run (default 15; e.g. 4 for a quick try)
+#   BENCH_WARMUP         seconds of the warm-up run before each measured run (default 3)
+#   BENCH_KEEP=1         keep the temp dir (logs, configs, raw wrk output) even after a success
+#   BENCH_LONG_DURATION  seconds of the rolling restart and Consul outage runs, which take ~15 s
+#                        and ~12 s themselves (default: BENCH_DURATION, at least 30)
+#
+# Installs what is missing (wrk, haproxy, nginx, caddy, gnuplot-nox, jq) with apt-get, builds
+# bin/ (scripts/build.sh) and gets Consul (scripts/agents.sh consul); then runs bench/measure.sh
+# in a loopback-only network namespace (own mount and PID namespaces: whatever it starts dies with
+# it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png} and the copies
+# latest.md and latest.png; prints the markdown. The temp dir is removed, or kept (and its path
+# printed) if something failed.
+set -euo pipefail
+
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$bench")"
+# shellcheck source=bench/lib.sh
+source "$bench/lib.sh"
+
+[[ "$EUID" -eq 0 ]] || die "run as root (apt-get, unshare)"
+
+# The command as given, with the settings taken from the environment.
+invocation="bench/run.sh"
+for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_CONNECTIONS BENCH_PROXIES; do
+	if [[ -n "${!var:-}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
+done
+export BENCH_DIR="$bench"
+export BENCH_PROXIES="${BENCH_PROXIES:-gateway nginx haproxy caddy}"
+for proxy in $BENCH_PROXIES; do
+	[[ "$proxy" =~ ^(gateway|nginx|haproxy|caddy)$ ]] || die "unknown proxy in BENCH_PROXIES: $proxy"
+done
+export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+export BENCH_DURATION="${BENCH_DURATION:-15}"
+export BENCH_WARMUP="${BENCH_WARMUP:-3}"
+for var in BENCH_CONNECTIONS BENCH_DURATION BENCH_WARMUP ${BENCH_LONG_DURATION:+BENCH_LONG_DURATION}; do
+	[[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive integer, not '${!var}'"
+done
+export BENCH_LONG_DURATION="${BENCH_LONG_DURATION:-$((BENCH_DURATION > 30 ? BENCH_DURATION : 30))}"
+export CHECKPOINT_DISABLE=1
+start="$SECONDS"
+stamp="$(date -u +%Y-%m-%dT%H%MZ)"
+
+# --- packages (the Debian 12 ones; their services are never used) --------------------------------
+
+declare -A provider=(
+	[wrk]=wrk [haproxy]=haproxy [nginx]=nginx [caddy]=caddy [gnuplot]=gnuplot-nox [jq]=jq
+	[curl]=curl [ip]=iproute2 [unshare]=util-linux [ps]=procps
+)
+missing=()
+for cmd in "${!provider[@]}"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${provider[$cmd]}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+	log "installing ${missing[*]}"
+	# Keep the packages' init scripts from starting daemons (nginx on :80 ...) during the install.
+	policy=""
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod +x "$policy"
+	fi
+	rc=0
+	{
+		DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+	} </dev/null >&2 || rc=$?
+	if [[ -n "$policy" ]]; then rm -f "$policy"; fi
+	[[ $rc -eq 0 ]] || die "apt-get install ${missing[*]} failed"
+fi
+
+# --- binaries ------------------------------------------------------------------------------------
+
+log "building bin/ (scripts/build.sh) and getting Consul (scripts/agents.sh consul)"
+built=""
+if ! (cd "$root" && scripts/build.sh >&2); then
+	# Someone may be editing the Go code right now: benchmark the binaries bin/ already has.
+	[[ -x "$root/bin/gateway" && -x "$root/bin/stringsvc" ]] || die "scripts/build.sh failed and bin/ is empty"
+	built=", scripts/build.sh FAILED: bin/ as built $(date -u -r "$root/bin/gateway" '+%Y-%m-%d %H:%M UTC')"
+	log "WARNING: scripts/build.sh failed; using bin/gateway and bin/stringsvc as they are"
+fi
+consul="$(realpath "$(cd "$root" && scripts/agents.sh consul)")"
+
+run="$(mktemp -d "${TMPDIR:-/tmp}/gokit-nomad-bench.XXXXXX")"
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [[ $rc -eq 0 && "${BENCH_KEEP:-}" != 1 ]]; then
+		rm -rf "$run"
+	elif [[ $rc -eq 0 ]]; then
+		log "logs and raw output kept in $run (BENCH_KEEP=1)"
+	else
+		log "failed (exit $rc); logs and raw output kept in $run"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A snapshot of the binaries: bin/ may be rebuilt while the benchmark runs.
+mkdir -p "$run/bin"
+cp "$root/bin/gateway" "$root/bin/stringsvc" "$run/bin/"
+rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$root" diff --quiet HEAD -- '*.go' go.mod go.sum 2>/dev/null || rev="$rev + uncommitted Go changes"
+versions=(
+	"gateway and stringsvc at $rev ($(go version | awk '{ print $3 }')$built)"
+	"$(nginx -v 2>&1 | sed 's#.*: ##; s#/# #')"
+	"$(haproxy -v | awk 'NR == 1 { print "HAProxy " $3 }')"
+	"Caddy $(caddy version | awk '{ print $1 }')"
+	"$({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print "wrk " $2 }')" # wrk -v exits 1
+	"Consul $("$consul" version | awk 'NR == 1 { print $2 }')"
+)
+BENCH_VERSIONS="$(printf '%s, ' "${versions[@]}")"
+export BENCH_VERSIONS="${BENCH_VERSIONS%, }"
+
+# --- measure, in a loopback-only network namespace -----------------------------------------------
+
+log "measuring: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s runs (${BENCH_LONG_DURATION}s for rolling/consul) after ${BENCH_WARMUP}s warm-ups; run dir $run"
+# shellcheck disable=SC2016 # $0 and $@ are expanded by the inner bash.
+unshare --net --mount --propagation private --pid --fork --mount-proc --kill-child -- \
+	bash -c 'ip link set lo up && exec "$0" "$@"' "$bench/measure.sh" "$run" "$run/results.tsv" "$consul"
+
+# --- report --------------------------------------------------------------------------------------
+
+elapsed=$((SECONDS - start))
+export BENCH_DATE="${stamp:0:10} ${stamp:11:2}:${stamp:13:2} UTC"
+export BENCH_COMMAND="$invocation"
+export BENCH_ELAPSED="$((elapsed / 60)) min $((elapsed % 60)) s"
+out="$bench/results/$stamp-$(hostname -s)"
+mkdir -p "$bench/results"
+cp "$run/results.tsv" "$out.tsv"
+"$bench/report.sh" "$out.tsv" "$out"
+cp "$out.md" "$bench/results/latest.md"
+cp "$out.png" "$bench/results/latest.png"
+log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: bench/results/latest.md, latest.png)"
+cat "$out.md"

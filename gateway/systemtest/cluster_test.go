@@ -26,7 +26,8 @@ const (
 	drain = 2 * time.Second
 )
 
-// consulAgent is a real Consul dev agent on 127.0.0.1 (it keeps its state in memory only).
+// consulAgent is a real Consul agent on 127.0.0.1: a dev agent the test started (it keeps its state
+// in memory only), or one Nomad runs (proc is nil).
 type consulAgent struct {
 	proc *process
 	api  *api.Client
@@ -37,15 +38,23 @@ func startConsul(t *testing.T) *consulAgent {
 	p := startProcess(t, "consul", bins.consul, nil,
 		"agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-log-level", "warn",
 		"-hcl", "disable_update_check = true")
+	c := connectConsul(t)
+	c.proc = p
+	eventually(t, 20*time.Second, "consul has a leader", func() bool {
+		leader, err := c.api.Status().Leader()
+		return err == nil && leader != ""
+	})
+	return c
+}
+
+// connectConsul returns a client of the Consul agent at consulAddr, whoever started it.
+func connectConsul(t *testing.T) *consulAgent {
+	t.Helper()
 	client, err := api.NewClient(&api.Config{Address: consulAddr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "consul has a leader", func() bool {
-		leader, err := client.Status().Leader()
-		return err == nil && leader != ""
-	})
-	return &consulAgent{proc: p, api: client}
+	return &consulAgent{api: client}
 }
 
 // stop ends the agent (a dev agent exits 1 on SIGTERM; that is not a failure).
@@ -72,6 +81,21 @@ func (c *consulAgent) instanceIDs(t *testing.T, passingOnly bool) []string {
 		ids = append(ids, e.Service.ID)
 	}
 	return ids
+}
+
+// passingInstances returns the stringsvc instances passing in Consul.
+func (c *consulAgent) passingInstances(t *testing.T) []*instance {
+	t.Helper()
+	entries, _, err := c.api.Health().Service(service, "", true, nil)
+	if err != nil {
+		t.Fatalf("consul health query: %v", err)
+	}
+	var instances []*instance
+	for _, entry := range entries {
+		addr := fmt.Sprintf("%s:%d", entry.Service.Address, entry.Service.Port)
+		instances = append(instances, &instance{id: entry.Service.ID, addr: addr})
+	}
+	return instances
 }
 
 func (c *consulAgent) waitPassing(t *testing.T, n int, timeout time.Duration) {

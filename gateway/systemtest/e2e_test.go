@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/consul/api"
 )
 
 // TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —
@@ -71,11 +69,7 @@ func (e *endToEnd) deploy(t *testing.T) {
 	if !strings.Contains(string(out), `curl -sS -d '{"s":"foo"}' http://127.0.0.1:8080/stringsvc/uppercase`) {
 		t.Fatalf("deploy.sh did not print the curl lines:\n%s", out)
 	}
-	client, err := api.NewClient(&api.Config{Address: consulAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.consul = &consulAgent{api: client}
+	e.consul = connectConsul(t)
 	for _, job := range []string{"consul", "stringsvc", "gateway"} {
 		if got := len(e.nomad.running(t, job)); got == 0 {
 			t.Errorf("job %s: no running allocation after deploy.sh", job)
@@ -103,7 +97,7 @@ func (e *endToEnd) registered(t *testing.T) {
 		want[instanceID(a)] = fmt.Sprintf("127.0.0.1:%d", e.nomad.port(t, a.ID, "http"))
 	}
 	got := map[string]string{}
-	for _, in := range e.passingInstances(t) {
+	for _, in := range e.consul.passingInstances(t) {
 		got[in.id] = in.addr
 	}
 	if len(want) != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
@@ -112,7 +106,7 @@ func (e *endToEnd) registered(t *testing.T) {
 }
 
 func (e *endToEnd) spread(t *testing.T) {
-	instances := e.passingInstances(t)
+	instances := e.consul.passingInstances(t)
 	before := make([]int, len(instances))
 	for i, in := range instances {
 		before[i] = in.served(t)
@@ -151,7 +145,7 @@ func (e *endToEnd) allocStop(t *testing.T) {
 		return len(passing) == 3 && len(ids) == 3 && !slices.Contains(ids, instanceID(stopped))
 	})
 	var replacement *instance
-	for _, in := range e.passingInstances(t) {
+	for _, in := range e.consul.passingInstances(t) {
 		if !slices.ContainsFunc(allocs, func(a allocation) bool { return instanceID(a) == in.id }) {
 			replacement = in
 		}
@@ -193,7 +187,7 @@ func (e *endToEnd) rollingUpdate(t *testing.T) {
 		}
 	}
 	e.consul.waitPassing(t, 3, 30*time.Second)
-	for _, in := range e.passingInstances(t) {
+	for _, in := range e.consul.passingInstances(t) {
 		if !slices.ContainsFunc(now, func(a allocation) bool { return instanceID(a) == in.id }) {
 			t.Errorf("passing instance %s is not one of the new allocations", in.id)
 		}
@@ -215,21 +209,6 @@ func (e *endToEnd) jobStop(t *testing.T) {
 // instanceID is the Consul service ID stringsvc registers under in the allocation.
 func instanceID(a allocation) string { return "stringsvc-" + a.ID }
 
-// passingInstances returns the stringsvc instances passing in Consul.
-func (e *endToEnd) passingInstances(t *testing.T) []*instance {
-	t.Helper()
-	entries, _, err := e.consul.api.Health().Service(service, "", true, nil)
-	if err != nil {
-		t.Fatalf("consul health query: %v", err)
-	}
-	var instances []*instance
-	for _, entry := range entries {
-		addr := fmt.Sprintf("%s:%d", entry.Service.Address, entry.Service.Port)
-		instances = append(instances, &instance{id: entry.Service.ID, addr: addr})
-	}
-	return instances
-}
-
 // TestNomadJobsInAnyOrder runs the job files one by one with plain `nomad job run`, in the worst
 // order — stringsvc and the gateway before the Consul they need — and checks that the system
 // converges by itself: the instances register once Consul is up and the gateway routes to them.
@@ -241,11 +220,7 @@ func TestNomadJobsInAnyOrder(t *testing.T) {
 			t.Fatalf("nomad job run %s: %v\n%s", file, err, out)
 		}
 	}
-	client, err := api.NewClient(&api.Config{Address: consulAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	consul := &consulAgent{api: client}
+	consul := connectConsul(t)
 	begin := time.Now()
 	consul.waitPassing(t, 3, 90*time.Second)
 	g := &gateway{url: "http://127.0.0.1:8080"}

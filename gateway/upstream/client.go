@@ -45,10 +45,9 @@ func Factory(path string, s Settings) sd.Factory {
 		if instance == "" {
 			return nil, nil, errors.New("upstream: empty instance address")
 		}
-		dialer := &fasthttp.TCPDialer{Concurrency: 0}
 		client := &fasthttp.HostClient{
 			Addr:                          instance,
-			Dial:                          func(addr string) (net.Conn, error) { return dialer.DialTimeout(addr, s.DialTimeout) },
+			Dial:                          func(addr string) (net.Conn, error) { return fasthttp.DialTimeout(addr, s.DialTimeout) },
 			MaxConns:                      s.MaxConns,
 			MaxConnWaitTimeout:            s.MaxConnWait,
 			MaxIdleConnDuration:           s.IdleTimeout,

@@ -40,16 +40,11 @@ func EncodeRequest(_ context.Context, r *http.Request, request any) error {
 	if err != nil {
 		return err
 	}
-	setJSONBody(r, body)
-	return nil
-}
-
-// setJSONBody makes body the JSON body of r (replayable, for the transport's own retries).
-func setJSONBody(r *http.Request, body []byte) {
-	r.Header["Content-Type"] = jsonContentType
+	r.Header.Set("Content-Type", JSONContentType)
 	r.ContentLength = int64(len(body))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return nil
 }
 
 // DecodeUppercaseResponse is a go-kit DecodeResponseFunc for UppercasePath.
@@ -74,7 +69,11 @@ func DecodeCountResponse(_ context.Context, r *http.Response) (any, error) {
 // v; any other status becomes a *StatusError.
 func decodeResponse(r *http.Response, v any) error {
 	if r.StatusCode != http.StatusOK {
-		return statusError(r)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxErrorBodyBytes))
+		if err != nil {
+			return fmt.Errorf("reading %d answer: %w", r.StatusCode, err)
+		}
+		return &StatusError{Status: r.StatusCode, Body: body}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
@@ -84,13 +83,4 @@ func decodeResponse(r *http.Response, v any) error {
 		return fmt.Errorf("malformed answer from instance: %w", err)
 	}
 	return nil
-}
-
-// statusError reads a non-200 answer into a *StatusError (at most maxErrorBodyBytes of its body).
-func statusError(r *http.Response) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxErrorBodyBytes))
-	if err != nil {
-		return fmt.Errorf("reading %d answer: %w", r.StatusCode, err)
-	}
-	return &StatusError{Status: r.StatusCode, Body: body}
 }

@@ -73,7 +73,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	w.Header()["Content-Type"] = jsonContentType
+	w.Header().Set("Content-Type", JSONContentType)
 	w.WriteHeader(status)
 	_, err = w.Write(body)
 	return err

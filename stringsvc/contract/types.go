@@ -14,9 +14,14 @@ const MaxBodyBytes = 1 << 20
 // JSONContentType is the Content-Type of every body.
 const JSONContentType = "application/json; charset=utf-8"
 
-// jsonContentType is JSONContentType as a header value, set without canonicalising the key again
-// on every request. Never modify it.
-var jsonContentType = []string{JSONContentType}
+// Passthrough is a request or answer body carried as bytes, unchanged. The gateway forwards
+// Passthrough values instead of decoding a request and encoding it again (and the same for the
+// answer): each request costs one copy of its body there, and the service stays the only place
+// that reads the JSON — a malformed request gets the service's own 400, passed through. The
+// gateway's server side is package gateway/edge, its client side package gateway/upstream.
+type Passthrough struct {
+	Body []byte
+}
 
 // UppercaseRequest is the body of a POST to UppercasePath.
 type UppercaseRequest struct {

@@ -46,7 +46,7 @@ func TestBadConfigIsAnError(t *testing.T) {
 	for _, args := range [][]string{
 		{"-attempts", "0"},
 		{"-breaker-failures", "0"},
-		{"-max-idle-per-host", "0"},
+		{"-max-conns-per-instance", "0"},
 		{"-try-timeout", "0s"},
 		{"-try-timeout", "2s", "-budget", "1s"},
 		{"-consul-wait", "100ms"},

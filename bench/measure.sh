@@ -6,7 +6,7 @@
 # Usage: (started by bench/run.sh, inside a loopback-only network namespace of its own, where it
 #        is PID 1 of a PID namespace, so everything it starts dies with it)
 #        bench/measure.sh RUN_DIR TSV CONSUL_BIN
-# Reads BENCH_DIR, BENCH_PROXIES, BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP and
+# Reads BENCH_DIR, BENCH_PROXIES, BENCH_FAULTS, BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP and
 # BENCH_LONG_DURATION from the environment (run.sh sets them). Binaries: RUN_DIR/bin/gateway and
 # RUN_DIR/bin/stringsvc (run.sh's snapshot of bin/).
 set -euo pipefail
@@ -275,10 +275,11 @@ healthy
 for name in direct "${proxies[@]}"; do
 	clean "$name"
 done
-for scenario in kill freeze rolling; do
+for scenario in $BENCH_FAULTS; do
 	for name in "${proxies[@]}"; do
+		# Only the gateway reads Consul; the peers have a static list of the backends.
+		[[ "$scenario" != consul || "$name" == gateway ]] || continue
 		fault "$scenario" "$name"
 	done
 done
-if [[ " ${proxies[*]} " == *" gateway "* ]]; then fault consul gateway; fi
 log "all runs done"

@@ -9,6 +9,9 @@
 #   BENCH_CONNECTIONS    wrk connections (default 64)
 #   BENCH_DURATION       seconds of each measured run (default 15; e.g. 4 for a quick try)
 #   BENCH_WARMUP         seconds of the warm-up run before each measured run (default 3)
+#   BENCH_FAULTS         the fault runs after the clean runs (default "kill freeze rolling consul";
+#                        empty: clean runs only)
+#   BENCH_RESULTS        where the report goes (default bench/results; e.g. a temp dir for a smoke run)
 #   BENCH_KEEP=1         keep the temp dir (logs, configs, raw wrk output) even after a success
 #   BENCH_LONG_DURATION  seconds of the rolling restart and Consul outage runs, which take ~15 s
 #                        and ~12 s themselves (default: BENCH_DURATION, at least 30)
@@ -30,14 +33,19 @@ source "$bench/lib.sh"
 
 # The command as given, with the settings taken from the environment.
 invocation="bench/run.sh"
-for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_CONNECTIONS BENCH_PROXIES; do
-	if [[ -n "${!var:-}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
+for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
+	if [[ -n "${!var+set}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
 done
 export BENCH_DIR="$bench"
 export BENCH_PROXIES="${BENCH_PROXIES:-gateway nginx haproxy caddy}"
 for proxy in $BENCH_PROXIES; do
 	[[ "$proxy" =~ ^(gateway|nginx|haproxy|caddy)$ ]] || die "unknown proxy in BENCH_PROXIES: $proxy"
 done
+export BENCH_FAULTS="${BENCH_FAULTS-kill freeze rolling consul}"
+for fault in $BENCH_FAULTS; do
+	[[ "$fault" =~ ^(kill|freeze|rolling|consul)$ ]] || die "unknown fault in BENCH_FAULTS: $fault"
+done
+results="${BENCH_RESULTS:-$bench/results}"
 export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 export BENCH_DURATION="${BENCH_DURATION:-15}"
 export BENCH_WARMUP="${BENCH_WARMUP:-3}"
@@ -134,11 +142,11 @@ elapsed=$((SECONDS - start))
 export BENCH_DATE="${stamp:0:10} ${stamp:11:2}:${stamp:13:2} UTC"
 export BENCH_COMMAND="$invocation"
 export BENCH_ELAPSED="$((elapsed / 60)) min $((elapsed % 60)) s"
-out="$bench/results/$stamp-$(hostname -s)"
-mkdir -p "$bench/results"
+out="$results/$stamp-$(hostname -s)"
+mkdir -p "$results"
 cp "$run/results.tsv" "$out.tsv"
 "$bench/report.sh" "$out.tsv" "$out"
-cp "$out.md" "$bench/results/latest.md"
-cp "$out.png" "$bench/results/latest.png"
-log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: bench/results/latest.md, latest.png)"
+cp "$out.md" "$results/latest.md"
+cp "$out.png" "$results/latest.png"
+log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: $results/latest.md, latest.png)"
 cat "$out.md"

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/nomad-lib.sh
+source "$root/scripts/nomad-lib.sh"
 state="${XDG_RUNTIME_DIR:-/tmp}/gokit-nomad-dev.pid"
 cgroup_parent="gokit-nomad-dev"
 export NOMAD_ADDR="http://127.0.0.1:4646"
@@ -29,69 +31,14 @@ running_pid() {
 	read -r pid _ <"$state" || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	# The PID must still be a dev.sh: never signal a PID that was reused by something else.
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'dev\.sh' || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'dev\.sh' || return 1
 	echo "$pid"
 }
 
-not_alive() { ! kill -0 "$1" 2>/dev/null; }
-
-# descendants PID: print the PIDs of every process below PID.
-descendants() {
-	local child
-	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$child"
-		descendants "$child"
-	done
-}
-
-# absent_cgroups NAME...: print the cgroup dirs with these names (in every hierarchy) that do not
-# exist yet; cleanup removes them again. Nomad uses the client's cgroup_parent and, with cgroup v1,
-# "nomad" in the freezer hierarchy.
-absent_cgroups() {
-	local hierarchy name
-	for hierarchy in /sys/fs/cgroup /sys/fs/cgroup/*; do
-		[[ -e "$hierarchy/cgroup.procs" ]] || continue
-		for name in "$@"; do
-			[[ -e "$hierarchy/$name" ]] || echo "$hierarchy/$name"
-		done
-	done
-}
-
-# tasks_gone: no allocation of the agent is pending or running any more.
-tasks_gone() {
-	! curl -fsS "$NOMAD_ADDR/v1/allocations" | grep -Eq '"ClientStatus":"(pending|running)"'
-}
-
-# stop_agent: stop every job, wait (bounded) for the tasks to end, stop the agent, then remove what
-# it left behind: processes, mounts, cgroups.
+# stop_agent: stop the jobs and the agent, then remove what it left: processes, mounts, cgroups.
 stop_agent() {
-	local job i leftover dir mount
-	for job in gateway stringsvc consul; do
-		"$nomad" job stop -detach "$job" >/dev/null 2>&1 || true
-	done
-	for ((i = 0; i < 225; i++)); do
-		tasks_gone 2>/dev/null && break
-		not_alive "$agent_pid" && break
-		sleep 0.2
-	done
-	# Nomad's helpers (executor, logmon) may outlive the agent by design: note them first.
-	mapfile -t leftover < <(descendants "$agent_pid")
-	kill -INT "$agent_pid" 2>/dev/null || true
-	for ((i = 0; i < 150; i++)); do
-		not_alive "$agent_pid" && break
-		sleep 0.2
-	done
-	not_alive "$agent_pid" || kill -KILL "$agent_pid" 2>/dev/null || true
-	wait "$agent_pid" 2>/dev/null || true
-	if [[ ${#leftover[@]} -gt 0 ]]; then kill -KILL "${leftover[@]}" 2>/dev/null || true; fi
-	# Nomad mounts the tasks' secrets dirs (when run as root); detach what is left, deepest first.
-	while read -r mount; do
-		umount -l "$mount" 2>/dev/null || true
-	done < <(awk -v run="$run/" 'index($5, run) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-	for dir in "${new_cgroups[@]}"; do
-		[[ -d "$dir" ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-	return 0
+	stop_nomad "$nomad" "$NOMAD_ADDR" "$run" "$agent_pid"
+	remove_cgroups "${new_cgroups[@]}"
 }
 
 # cleanup runs on exit: stop what up() started and remove the run dir and state file.

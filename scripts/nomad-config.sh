@@ -4,7 +4,10 @@
 # Usage: scripts/nomad-config.sh dev  DATA_DIR
 #            config for `nomad agent -dev` on 127.0.0.1 (scripts/dev.sh, the e2e test)
 #        scripts/nomad-config.sh node NAME ADDR INTERFACE DATA_DIR SERVERS JOIN_ADDR...
-#            a server+client node of a SERVERS-node cluster (the Vagrantfile's provisioning)
+#            a server+client node of a SERVERS-node cluster (the Vagrant VMs, scripts/cluster.sh)
+#        scripts/nomad-config.sh env ADDR SERVER_ADDR...
+#            the exports that point the CLIs and scripts/deploy.sh at node ADDR of that cluster
+#            (its job variables: one Consul server per SERVER_ADDR, joining each other)
 #
 # Optional environment:
 #   NOMAD_HTTP_BIND      address of the HTTP API and UI (default ADDR; the Vagrant VMs use 0.0.0.0
@@ -19,7 +22,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '3,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -99,6 +102,11 @@ node() {
 		server {
 		  enabled          = true
 		  bootstrap_expect = $servers
+		  # How long a newly elected leader waits for every client's first heartbeat before it
+		  # marks the client down and replaces its allocations. Nomad's default, 5m, is sized for
+		  # thousands of clients reconnecting at once; with it, losing the leader's own node left
+		  # that node's allocations unreplaced for 5 minutes. A few clients need seconds.
+		  failover_heartbeat_ttl = "30s"
 		  server_join {
 		    retry_join = [$join]
 		  }
@@ -106,8 +114,23 @@ node() {
 	EOF
 }
 
+cluster_env() {
+	[[ $# -ge 2 ]] || usage
+	local addr="$1" join
+	shift
+	join="$(printf '"%s",' "$@")"
+	cat <<-EOF
+		export NOMAD_ADDR=http://$addr:4646
+		export CONSUL_HTTP_ADDR=$addr:8500
+		export GATEWAY_URL=http://$addr:8080
+		export NOMAD_VAR_servers=$#
+		export NOMAD_VAR_retry_join='[${join%,}]'
+	EOF
+}
+
 case "${1:-}" in
 dev) shift && dev "$@" ;;
 node) shift && node "$@" ;;
+env) shift && cluster_env "$@" ;;
 *) usage ;;
 esac

@@ -82,15 +82,10 @@ systemctl enable nomad.service
 systemctl restart nomad.service
 
 echo "== cluster settings (/etc/gokit-nomad.env)"
-join="$(printf '"%s",' "${servers[@]}")"
 {
-	echo "export NOMAD_ADDR=http://$addr:4646"
-	echo "export CONSUL_HTTP_ADDR=$addr:8500"
-	echo "export GATEWAY_URL=http://$addr:8080"
+	"$repo_dir/scripts/nomad-config.sh" env "$addr" "${servers[@]}"
 	echo "export NOMAD_VAR_bin_dir=$repo_dir/bin"
 	echo "export NOMAD_VAR_consul_binary=/usr/bin/consul"
-	echo "export NOMAD_VAR_servers=${#servers[@]}"
-	echo "export NOMAD_VAR_retry_join='[${join%,}]'"
 	echo "export NOMAD_VAR_client_addr=0.0.0.0"
 	echo "export NOMAD_VAR_listen_ip=0.0.0.0"
 } >/etc/gokit-nomad.env

@@ -7,7 +7,8 @@
 #           `go test -race ./...`
 #   system  builds bin/*, Consul, Nomad and the systemtest binary, then runs the system tests and
 #           the Nomad end-to-end test inside a loopback-only network namespace (own mount and PID
-#           namespaces too); needs root (for unshare)
+#           namespaces too); needs root (for unshare). SYSTEM_TEST_RUN=REGEXP runs only the
+#           matching system tests (go test -run), e.g. SYSTEM_TEST_RUN=ThreeNode
 # Ends with one summary line; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -145,8 +146,8 @@ system_tests() {
 		STRINGSVC_BIN="$root/bin/stringsvc" \
 		GATEWAY_BIN="$root/bin/gateway" \
 		unshare --net --mount --propagation private --pid --fork --mount-proc -- \
-		bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 20m' \
-		"$root/bin/systemtest.test"
+		bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 20m -test.run "$1"' \
+		"$root/bin/systemtest.test" "${SYSTEM_TEST_RUN:-.}"
 }
 
 if [[ "$mode" != system ]]; then

@@ -50,7 +50,13 @@ func startConsul(t *testing.T) *consulAgent {
 // connectConsul returns a client of the Consul agent at consulAddr, whoever started it.
 func connectConsul(t *testing.T) *consulAgent {
 	t.Helper()
-	client, err := api.NewClient(&api.Config{Address: consulAddr})
+	return connectConsulAt(t, consulAddr)
+}
+
+// connectConsulAt returns a client of the Consul agent at addr (host:port).
+func connectConsulAt(t *testing.T, addr string) *consulAgent {
+	t.Helper()
+	client, err := api.NewClient(&api.Config{Address: addr})
 	if err != nil {
 		t.Fatal(err)
 	}

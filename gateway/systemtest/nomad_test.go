@@ -21,10 +21,12 @@ const nomadAddr = "http://127.0.0.1:4646"
 // repoRoot is the repository, seen from this package's directory (where go test runs).
 var repoRoot = filepath.Join("..", "..")
 
-// nomadAgent is a real Nomad dev agent (server and client) on 127.0.0.1, configured by
-// scripts/nomad-config.sh like the one scripts/dev.sh starts. Its client state, allocation dirs
-// and temporary files live in a directory of the test; its tasks in a cgroup of the test's own.
+// nomadAgent is a real Nomad agent: a dev agent (server and client) on 127.0.0.1 that startNomad
+// started, configured by scripts/nomad-config.sh like the one scripts/dev.sh starts (its client
+// state, allocation dirs and temporary files live in a directory of the test; its tasks in a
+// cgroup of the test's own), or a node of scripts/cluster.sh (only addr is set).
 type nomadAgent struct {
+	addr    string // its HTTP API, http://host:port
 	proc    *process
 	dir     string
 	cgroups []string // cgroup dirs that did not exist before the agent: removed after it
@@ -35,7 +37,7 @@ func startNomad(t *testing.T) *nomadAgent {
 	// The tasks' cgroup parent is a name of this test's own; Nomad also uses "nomad" (the cgroup
 	// v1 freezer) whatever the parent is.
 	parent := fmt.Sprintf("gokit-nomad-e2e-%d", os.Getpid())
-	n := &nomadAgent{dir: t.TempDir(), cgroups: absentCgroups(parent, "nomad")}
+	n := &nomadAgent{addr: nomadAddr, dir: t.TempDir(), cgroups: absentCgroups(parent, "nomad")}
 	config := filepath.Join(n.dir, "agent.hcl")
 	render := exec.Command(filepath.Join(repoRoot, "scripts", "nomad-config.sh"), "dev", n.dir)
 	render.Env = append(os.Environ(), "NOMAD_CGROUP_PARENT=/"+parent)
@@ -64,7 +66,7 @@ func startNomad(t *testing.T) *nomadAgent {
 
 // get decodes the JSON answer of a GET on Nomad's HTTP API into v.
 func (n *nomadAgent) get(path string, v any) error {
-	resp, err := http.Get(nomadAddr + path)
+	resp, err := http.Get(n.addr + path)
 	if err != nil {
 		return err
 	}
@@ -81,7 +83,7 @@ func (n *nomadAgent) cli(t *testing.T, env []string, args ...string) (string, er
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bins.nomad, args...)
-	cmd.Env = append(append(os.Environ(), "NOMAD_ADDR="+nomadAddr), env...)
+	cmd.Env = append(append(os.Environ(), "NOMAD_ADDR="+n.addr), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -92,25 +94,28 @@ type allocation struct {
 	JobVersion                              uint64
 }
 
-func (n *nomadAgent) allocations(t *testing.T, job string) []allocation {
-	t.Helper()
-	var allocs []allocation
-	if err := n.get("/v1/job/"+job+"/allocations", &allocs); err != nil {
-		t.Fatalf("allocations of %s: %v", job, err)
-	}
-	return allocs
-}
-
 // running returns the job's allocations that Nomad wants running and that run.
 func (n *nomadAgent) running(t *testing.T, job string) []allocation {
 	t.Helper()
-	var running []allocation
-	for _, a := range n.allocations(t, job) {
+	running, err := n.tryRunning(job)
+	if err != nil {
+		t.Fatalf("allocations of %s: %v", job, err)
+	}
+	return running
+}
+
+// tryRunning is running for a cluster that may be electing a leader: it returns the error.
+func (n *nomadAgent) tryRunning(job string) ([]allocation, error) {
+	var allocs, running []allocation
+	if err := n.get("/v1/job/"+job+"/allocations", &allocs); err != nil {
+		return nil, err
+	}
+	for _, a := range allocs {
 		if a.DesiredStatus == "run" && a.ClientStatus == "running" {
 			running = append(running, a)
 		}
 	}
-	return running
+	return running, nil
 }
 
 // port returns the host port Nomad gave the allocation for a network port label.

@@ -22,10 +22,7 @@ import (
 func TestNomadEndToEnd(t *testing.T) {
 	nomad := startNomad(t)
 	e := &endToEnd{nomad: nomad, gateway: &gateway{url: "http://127.0.0.1:8080"}}
-	for _, step := range []struct {
-		name string
-		run  func(*testing.T)
-	}{
+	runSteps(t, []step{
 		{"deploy", e.deploy},
 		{"requests through the gateway", e.requests},
 		{"each allocation registered itself", e.registered},
@@ -33,8 +30,19 @@ func TestNomadEndToEnd(t *testing.T) {
 		{"alloc stop under load", e.allocStop},
 		{"rolling update under load", e.rollingUpdate},
 		{"job stop deregisters every instance", e.jobStop},
-	} {
-		if !t.Run(step.name, step.run) {
+	})
+}
+
+// step is one subtest of a test whose subtests share state and run in order.
+type step struct {
+	name string
+	run  func(*testing.T)
+}
+
+// runSteps runs the steps in order as subtests and stops at the first that fails.
+func runSteps(t *testing.T, steps []step) {
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
 			return
 		}
 	}

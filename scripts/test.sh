@@ -3,8 +3,8 @@
 #
 # Usage: scripts/test.sh [all|unit|system]     (default: all)
 #   unit    static checks (gofmt, go vet, staticcheck, shellcheck; nomad fmt and job validate on
-#           nomad/*.nomad; the Vagrantfile with vagrant validate and ruby -c) and
-#           `go test -race ./...`
+#           nomad/*.nomad; the Vagrantfile with vagrant validate and ruby -c),
+#           `go test -race ./...` and every fuzz target for FUZZTIME (default 5s) each
 #   system  builds bin/*, Consul, Nomad and the systemtest binary, then runs the system tests and
 #           the Nomad end-to-end test inside a loopback-only network namespace (own mount and PID
 #           namespaces too); needs root (for unshare). SYSTEM_TEST_RUN=REGEXP runs only the
@@ -123,6 +123,23 @@ unit_tests() {
 	stage="unit tests"
 	echo "== go test -race -count=1 ./..."
 	CGO_ENABLED=1 go test -race -count=1 ./...
+
+	# Every fuzz target, briefly: new inputs beyond the committed seeds (go test runs only one
+	# target per -fuzz). A failing input is written to testdata/fuzz/ to be committed with the fix.
+	stage="fuzz"
+	local pkg target
+	while read -r pkg target; do
+		echo "== go test -fuzz $target -fuzztime ${FUZZTIME:-5s} $pkg"
+		go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-5s}" "$pkg"
+	done < <(fuzz_targets)
+}
+
+# fuzz_targets prints "PACKAGE TARGET" for every fuzz target of the module.
+fuzz_targets() {
+	local file target
+	grep -rHoP --include '*_test.go' '^func \KFuzz\w+' . | while IFS=: read -r file target; do
+		echo "./$(dirname "${file#./}") $target"
+	done
 }
 
 system_tests() {

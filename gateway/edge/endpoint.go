@@ -23,6 +23,11 @@ import (
 // so a request whose client disconnects runs on within its budget (proxy.RetryPolicy.Budget).
 func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
+		// The instances check it too, but a body of another type is not worth forwarding.
+		if err := contract.CheckContentType(string(ctx.Request.Header.ContentType())); err != nil {
+			writeError(ctx, http.StatusUnsupportedMediaType, err)
+			return
+		}
 		body := ctx.PostBody()
 		if len(body) > contract.MaxBodyBytes {
 			writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)

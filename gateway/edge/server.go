@@ -21,13 +21,13 @@ import (
 
 // readLimit is the largest body the server reads. Bodies between contract.MaxBodyBytes and this
 // are read whole and refused by EndpointHandler with a 413 on a connection that stays usable;
-// a larger one is refused from its Content-Length and the connection is closed, which a client
-// still writing its body may see as a reset instead of the 413.
+// a larger one is refused from its Content-Length and the connection is closed (gently: serve on
+// a linger.OnClose listener, or a client still writing its body may see a reset, not the 413).
 const readLimit = 2 * contract.MaxBodyBytes
 
 // NewServer returns the fasthttp server for handler with the gateway's limits: bodies up to
 // readLimit, bounded read, write and idle times, and errors of the request itself (too large,
-// malformed) answered in the contract's JSON shape.
+// malformed) answered in the contract's JSON shape. Serve it on a linger.OnClose listener.
 func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:               handler,

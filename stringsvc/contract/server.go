@@ -1,11 +1,13 @@
 package contract
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/go-kit/kit/endpoint"
 )
@@ -24,7 +26,7 @@ func (e *RequestError) StatusCode() int { return e.Status }
 // DecodeUppercaseRequest is a go-kit DecodeRequestFunc for UppercasePath.
 func DecodeUppercaseRequest(_ context.Context, r *http.Request) (any, error) {
 	var req UppercaseRequest
-	if err := decodeBody(r.Body, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -33,21 +35,32 @@ func DecodeUppercaseRequest(_ context.Context, r *http.Request) (any, error) {
 // DecodeCountRequest is a go-kit DecodeRequestFunc for CountPath.
 func DecodeCountRequest(_ context.Context, r *http.Request) (any, error) {
 	var req CountRequest
-	if err := decodeBody(r.Body, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
-// decodeBody reads at most MaxBodyBytes of JSON into v: 413 when the body is larger, 400 when it
-// is not one JSON object of the expected shape.
-func decodeBody(body io.Reader, v any) error {
-	data, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
+// decodeBody reads at most MaxBodyBytes of JSON into v: 415 when the request declares another
+// media type (CheckContentType), 413 when the body is larger, 400 when it is not valid UTF-8 (JSON
+// decoding would quietly replace the bad bytes) or not one JSON object of the expected shape.
+func decodeBody(r *http.Request, v any) error {
+	if err := CheckContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
 	}
 	if len(data) > MaxBodyBytes {
 		return &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
+	}
+	if !utf8.Valid(data) {
+		return &RequestError{Status: http.StatusBadRequest, Msg: "request body is not valid UTF-8"}
+	}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		// A JSON null would decode into the zero request without an error.
+		return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON request: not a JSON object"}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON request: " + err.Error()}

@@ -26,11 +26,21 @@ func TestDecodeRequestErrors(t *testing.T) {
 		"count":     DecodeCountRequest,
 	}
 	tests := []struct {
-		name       string
-		body       string
-		wantStatus int
+		name        string
+		body        string
+		contentType string
+		wantStatus  int
 	}{
 		{name: "malformed JSON", body: `{"s":`, wantStatus: http.StatusBadRequest},
+		{name: "invalid UTF-8", body: "{\"s\":\"\xff\xfe\"}", wantStatus: http.StatusBadRequest},
+		{name: "deep nesting", body: strings.Repeat("[", 100000) + strings.Repeat("]", 100000), wantStatus: http.StatusBadRequest},
+		{name: "null", body: `null`, wantStatus: http.StatusBadRequest},
+		{name: "number", body: ` 42`, wantStatus: http.StatusBadRequest},
+		{name: "form content type with a form body", body: `s=foo`, contentType: "application/x-www-form-urlencoded", wantStatus: http.StatusBadRequest},
+		{name: "XML", body: `<s>foo</s>`, contentType: "application/xml", wantStatus: http.StatusUnsupportedMediaType},
+		{name: "text with a JSON body", body: `{"s":"foo"}`, contentType: "text/plain", wantStatus: http.StatusUnsupportedMediaType},
+		{name: "multipart", body: `{"s":"foo"}`, contentType: "multipart/form-data; boundary=x", wantStatus: http.StatusUnsupportedMediaType},
+		{name: "malformed content type", body: `{"s":"foo"}`, contentType: "application/json; =", wantStatus: http.StatusUnsupportedMediaType},
 		{name: "not JSON", body: `hello`, wantStatus: http.StatusBadRequest},
 		{name: "wrong type", body: `{"s":5}`, wantStatus: http.StatusBadRequest},
 		{name: "array", body: `["foo"]`, wantStatus: http.StatusBadRequest},
@@ -45,6 +55,9 @@ func TestDecodeRequestErrors(t *testing.T) {
 			t.Run(dname+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+				if tt.contentType != "" {
+					r.Header.Set("Content-Type", tt.contentType)
+				}
 				got, err := decode(context.Background(), r)
 				if err == nil {
 					t.Fatalf("decode(%.40q) = %#v, nil; want an error", tt.body, got)
@@ -87,11 +100,16 @@ func TestDecodeRequestValid(t *testing.T) {
 	maxS := maxBody[len(`{"s":"`) : len(maxBody)-len(`"}`)]
 
 	tests := []struct {
-		name  string
-		body  string
-		wantS string
+		name        string
+		body        string
+		contentType string
+		wantS       string
 	}{
 		{name: "simple", body: `{"s":"foo"}`, wantS: "foo"},
+		{name: "JSON content type", body: `{"s":"foo"}`, contentType: JSONContentType, wantS: "foo"},
+		{name: "+json content type", body: `{"s":"foo"}`, contentType: "application/vnd.api+json", wantS: "foo"},
+		{name: "curl -d's content type", body: `{"s":"foo"}`, contentType: "application/x-www-form-urlencoded", wantS: "foo"},
+		{name: "unknown fields ignored", body: `{"s":"foo","t":[1,2]}`, wantS: "foo"},
 		{name: "unicode", body: `{"s":"héllo"}`, wantS: "héllo"},
 		{name: "whitespace around", body: " \n{\"s\": \"foo\"}\n ", wantS: "foo"},
 		{name: "exactly MaxBodyBytes", body: maxBody, wantS: maxS},
@@ -99,7 +117,14 @@ func TestDecodeRequestValid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := DecodeUppercaseRequest(context.Background(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body)))
+			request := func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+				if tt.contentType != "" {
+					r.Header.Set("Content-Type", tt.contentType)
+				}
+				return r
+			}
+			got, err := DecodeUppercaseRequest(context.Background(), request())
 			if err != nil {
 				t.Fatalf("DecodeUppercaseRequest error = %v", err)
 			}
@@ -107,7 +132,7 @@ func TestDecodeRequestValid(t *testing.T) {
 				t.Errorf("DecodeUppercaseRequest = %#v, want UppercaseRequest{S: %.20q…}", got, tt.wantS)
 			}
 
-			got, err = DecodeCountRequest(context.Background(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body)))
+			got, err = DecodeCountRequest(context.Background(), request())
 			if err != nil {
 				t.Fatalf("DecodeCountRequest error = %v", err)
 			}

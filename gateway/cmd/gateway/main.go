@@ -18,6 +18,7 @@ import (
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/linger"
 )
 
 func main() {
@@ -68,7 +69,7 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	server := edge.NewServer(handler, logger.Named("http"))
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(ln) }()
+	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "service", cfg.service)
 
 	select {

@@ -16,6 +16,7 @@ import (
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
+	"github.com/example/gokit-nomad/stringsvc/linger"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )
@@ -33,32 +34,39 @@ func BenchmarkGateway(b *testing.B) {
 	for i := range instances {
 		instances[i] = strings.TrimPrefix(startInstance(b).URL, "http://")
 	}
+	runClients(b, startGateway(b, instances)+"/stringsvc/uppercase")
+}
+
+// startGateway serves the gateway's routes with its default settings over the given instances
+// (host:port) and returns its base URL.
+func startGateway(tb testing.TB, instances []string) string {
+	tb.Helper()
 	cfg, err := parseConfig(nil) // the gateway's defaults
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	settings := proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()}
 	handler, closeRoutes := newHandler("stringsvc", sd.FixedInstancer(instances), settings, cfg.upstream, hclog.NewNullLogger())
-	b.Cleanup(closeRoutes)
+	tb.Cleanup(closeRoutes)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	server := edge.NewServer(handler, hclog.NewNullLogger())
-	go func() { _ = server.Serve(ln) }()
-	b.Cleanup(func() { _ = server.Shutdown() })
-	runClients(b, "http://"+ln.Addr().String()+"/stringsvc/uppercase")
+	go func() { _ = server.Serve(linger.OnClose(ln)) }()
+	tb.Cleanup(func() { _ = server.Shutdown() })
+	return "http://" + ln.Addr().String()
 }
 
 func BenchmarkDirect(b *testing.B) {
 	runClients(b, startInstance(b).URL+"/uppercase")
 }
 
-func startInstance(b *testing.B) *httptest.Server {
-	b.Helper()
+func startInstance(tb testing.TB) *httptest.Server {
+	tb.Helper()
 	handler := transport.NewHTTPHandler(endpoints.New(service.New()), kitlog.NewNopLogger())
 	s := httptest.NewServer(handler)
-	b.Cleanup(s.Close)
+	tb.Cleanup(s.Close)
 	return s
 }
 

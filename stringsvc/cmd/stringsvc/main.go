@@ -20,6 +20,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/linger"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
@@ -74,7 +75,7 @@ func run(cfg config, logger hclog.Logger) error {
 	)
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(ln) }()
+	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }() // a refused 413 body ends in a FIN, not a reset
 	logger.Info("listening", "addr", bound.String())
 
 	keeper := registry.NewKeeper(consul, instance.Registration(), cfg.resync, logger.Named("registry"))

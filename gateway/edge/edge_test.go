@@ -104,7 +104,7 @@ func TestEndpointHandlerRefusesBodiesOverTheLimit(t *testing.T) {
 // announced larger than the server reads is refused from its header alone.
 func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
 	called := false
-	server := NewServer(func(*fasthttp.RequestCtx) { called = true }, hclog.NewNullLogger())
+	server := NewServer(func(*fasthttp.RequestCtx) { called = true }, hclog.NewNullLogger(), DefaultLimits())
 	ln := fasthttputil.NewInmemoryListener()
 	defer ln.Close()
 	go func() { _ = server.Serve(ln) }()

@@ -10,6 +10,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -25,18 +26,33 @@ import (
 // a linger.OnClose listener, or a client still writing its body may see a reset, not the 413).
 const readLimit = 2 * contract.MaxBodyBytes
 
-// NewServer returns the fasthttp server for handler with the gateway's limits: bodies up to
-// readLimit, bounded read, write and idle times, and errors of the request itself (too large,
-// malformed) answered in the contract's JSON shape. Serve it on a linger.OnClose listener.
-func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger) *fasthttp.Server {
+// Limits bound what one client can hold of the server: a connection, a goroutine and a read
+// buffer of MaxHeaderBytes each.
+type Limits struct {
+	ReadTimeout    time.Duration // the whole request, head and body: a client sending it slowly (slowloris) is cut off
+	WriteTimeout   time.Duration // the answer
+	IdleTimeout    time.Duration // a keep-alive connection between requests
+	MaxHeaderBytes int           // the request head; 431 beyond
+}
+
+// DefaultLimits are the gateway's: a request of at most 1 MiB needs far less than 10 s even on a
+// slow link, and the answer comes within the retry budget (1 s by default).
+func DefaultLimits() Limits {
+	return Limits{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+}
+
+// NewServer returns the fasthttp server for handler with those limits, bodies up to readLimit,
+// and the errors of the request itself (too large, too slow, malformed) answered in the
+// contract's JSON shape. Serve it on a linger.OnClose listener.
+func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger, limits Limits) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:               handler,
 		ErrorHandler:          requestError,
 		MaxRequestBodySize:    readLimit,
-		ReadBufferSize:        16 << 10, // the largest request head accepted (431 beyond)
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		ReadBufferSize:        limits.MaxHeaderBytes, // fasthttp reads the whole head into this buffer
+		ReadTimeout:           limits.ReadTimeout,
+		WriteTimeout:          limits.WriteTimeout,
+		IdleTimeout:           limits.IdleTimeout,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{logger},
 	}
@@ -46,11 +62,18 @@ var errBodyTooLarge = fmt.Errorf("request body is larger than %d bytes", contrac
 
 // requestError answers a request the server could not read.
 func requestError(ctx *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	var headTooLarge *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)
-		return
+	case errors.As(err, &headTooLarge):
+		writeError(ctx, http.StatusRequestHeaderFieldsTooLarge, errors.New("request head is too large"))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		writeError(ctx, http.StatusRequestTimeout, errors.New("request not received in time"))
+	default:
+		writeError(ctx, http.StatusBadRequest, fmt.Errorf("malformed request: %w", err))
 	}
-	writeError(ctx, http.StatusBadRequest, fmt.Errorf("malformed request: %w", err))
 }
 
 // fasthttpLogger sends fasthttp's own messages (rare: connection-level errors) to hclog.

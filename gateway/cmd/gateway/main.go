@@ -67,7 +67,7 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return err
 	}
-	server := edge.NewServer(handler, logger.Named("http"))
+	server := edge.NewServer(handler, logger.Named("http"), edge.DefaultLimits())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "service", cfg.service)

@@ -52,7 +52,7 @@ func startGateway(tb testing.TB, instances []string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	server := edge.NewServer(handler, hclog.NewNullLogger())
+	server := edge.NewServer(handler, hclog.NewNullLogger(), edge.DefaultLimits())
 	go func() { _ = server.Serve(linger.OnClose(ln)) }()
 	tb.Cleanup(func() { _ = server.Shutdown() })
 	return "http://" + ln.Addr().String()

@@ -73,7 +73,7 @@ func run(cfg config, logger hclog.Logger) error {
 		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: healthHandler(&draining)},
 		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: metricsHandler()},
 	)
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	server := newHTTPServer(handler, defaultLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }() // a refused 413 body ends in a FIN, not a reset
 	logger.Info("listening", "addr", bound.String())

@@ -2,14 +2,19 @@
 // is configured the same way by hand (flags) and by a scheduler such as Nomad (env). A flag given
 // on the command line wins over its variable, and the variable wins over the built-in default.
 // NomadAddr reads the address Nomad hands out for a task's network port; ListenAddr makes it the
-// default listen address.
+// default listen address. CheckConsulAddress checks the standard CONSUL_HTTP_ADDR both binaries
+// take through consul/api.
 package flagenv
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 )
 
 // Apply sets each flag named in envByFlag from its environment variable when that is set, and
@@ -31,12 +36,58 @@ func Apply(fs *flag.FlagSet, envByFlag map[string]string) error {
 	return nil
 }
 
-// Parse applies envByFlag (see Apply), then parses args.
+// Parse applies envByFlag (see Apply), then parses args. A bad flag is only an error, which the
+// caller prints as one line (the flag package would print the whole usage after it); -h and -help
+// print the usage to stderr and return flag.ErrHelp.
 func Parse(fs *flag.FlagSet, args []string, envByFlag map[string]string) error {
 	if err := Apply(fs, envByFlag); err != nil {
 		return err
 	}
-	return fs.Parse(args)
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+	}
+	return err
+}
+
+// CheckConsulAddress reports what is wrong with a Consul HTTP address in the forms consul/api
+// takes from CONSUL_HTTP_ADDR: host:port, http:// or https://host:port, unix://path; empty means
+// consul/api's default. consul/api itself accepts any string and fails only at each request, so
+// a typo would show as an endless series of failed registrations or queries instead of one line.
+func CheckConsulAddress(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	bad := func(why string, args ...any) error {
+		return fmt.Errorf("CONSUL_HTTP_ADDR=%q: %s", addr, fmt.Sprintf(why, args...))
+	}
+	hostport := addr
+	if scheme, rest, found := strings.Cut(addr, "://"); found {
+		switch scheme {
+		case "unix":
+			if rest == "" {
+				return bad("no socket path after unix://")
+			}
+			return nil
+		case "http", "https":
+			hostport = strings.TrimSuffix(rest, "/")
+		default:
+			return bad("scheme %q is not http, https or unix", scheme)
+		}
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return bad("not host:port (%v)", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return bad("port %q is not a number from 1 to 65535", port)
+	}
+	if strings.ContainsAny(host, " \t/?#@") {
+		return bad("host %q is not a host name or address", host)
+	}
+	return nil
 }
 
 // NomadAddr returns the "ip:port" Nomad hands a task for the network port with this label

@@ -3,6 +3,7 @@ package flagenv
 import (
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,47 @@ func TestListenAddrPrecedence(t *testing.T) {
 	t.Setenv("FLAGENV_TEST_LISTEN", "0.0.0.0:8080")
 	if got := parse(); got != "0.0.0.0:8080" {
 		t.Errorf("variable under Nomad: got %q, want the variable", got)
+	}
+}
+
+func TestCheckConsulAddress(t *testing.T) {
+	for _, addr := range []string{
+		"", "127.0.0.1:8500", "localhost:8500", "[::1]:8500", "http://127.0.0.1:8500",
+		"https://consul.example:8501/", "unix:///run/consul/http.sock",
+	} {
+		if err := CheckConsulAddress(addr); err != nil {
+			t.Errorf("CheckConsulAddress(%q) = %v, want nil", addr, err)
+		}
+	}
+	for _, addr := range []string{
+		"127.0.0.1", "127.0.0.1:notaport", "127.0.0.1:0", "127.0.0.1:70000", "ftp://consul:21",
+		"unix://", "a b:8500", "http://[::1", "user@consul:8500",
+	} {
+		err := CheckConsulAddress(addr)
+		if err == nil || !strings.Contains(err.Error(), "CONSUL_HTTP_ADDR=") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("CheckConsulAddress(%q) = %v, want one line naming CONSUL_HTTP_ADDR", addr, err)
+		}
+	}
+}
+
+// A bad flag is an error and nothing else: the binaries print it as their one line.
+func TestParseBadFlagPrintsNothing(t *testing.T) {
+	stderr := os.Stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = w
+	f := newFlags()
+	f.fs.SetOutput(nil) // as a binary's flag set: the default output, os.Stderr
+	parseErr := Parse(f.fs, []string{"-n", "many"}, nil)
+	os.Stderr = stderr
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if parseErr == nil || strings.Contains(parseErr.Error(), "\n") {
+		t.Errorf("Parse error = %v, want one line", parseErr)
+	}
+	if len(printed) > 0 {
+		t.Errorf("Parse printed %q, want nothing", printed)
 	}
 }

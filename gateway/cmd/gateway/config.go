@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/proxy"
@@ -61,6 +62,9 @@ func parseConfig(args []string) (config, error) {
 	}
 	// Under Nomad, NOMAD_IP_http:NOMAD_PORT_http is the default address; an explicit -listen wins.
 	c.listen = flagenv.ListenAddr(fs, "listen", "http")
+	if err := flagenv.CheckConsulAddress(os.Getenv("CONSUL_HTTP_ADDR")); err != nil {
+		return c, err
+	}
 	c.breaker.Failures = uint32(failures)
 	c.upstream.MaxConnWait = c.retry.TryTimeout
 	c.upstream.DialTimeout = time.Second

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +55,13 @@ func TestBadConfigIsAnError(t *testing.T) {
 		if _, err := parseConfig(args); err == nil {
 			t.Errorf("%v: want an error", args)
 		}
+	}
+}
+
+// A malformed Consul address stops the binary at start, before it listens or registers.
+func TestBadConsulAddressIsAnError(t *testing.T) {
+	t.Setenv("CONSUL_HTTP_ADDR", "127.0.0.1:notaport")
+	if _, err := parseConfig(nil); err == nil || !strings.Contains(err.Error(), "CONSUL_HTTP_ADDR") {
+		t.Errorf("parseConfig error = %v, want one naming CONSUL_HTTP_ADDR", err)
 	}
 }

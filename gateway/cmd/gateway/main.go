@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -23,8 +25,11 @@ import (
 
 func main() {
 	cfg, err := parseConfig(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0) // the usage is printed
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
+		fmt.Fprintln(os.Stderr, "gateway:", err) // one line, then exit 2: nothing has started
 		os.Exit(2)
 	}
 	logger := hclogkit.NewRoot("gateway", os.Stderr, cfg.logLevel, cfg.logJSON)

@@ -55,6 +55,9 @@ func parseConfig(args []string) (config, error) {
 	}
 	// Nomad hands out a (dynamic) port through NOMAD_IP_http/NOMAD_PORT_http: the default address.
 	c.listen = flagenv.ListenAddr(fs, "listen", "http")
+	if err := flagenv.CheckConsulAddress(os.Getenv("CONSUL_HTTP_ADDR")); err != nil {
+		return c, err
+	}
 	c.allocID = os.Getenv("NOMAD_ALLOC_ID")
 	if c.drain < 0 || c.resync <= 0 || c.checkInterval <= 0 {
 		return c, fmt.Errorf("-drain must be >= 0, -resync and -check-interval > 0")

@@ -64,3 +64,11 @@ func TestAdvertiseHost(t *testing.T) {
 		t.Fatalf("unspecified bind address without -advertise: err = %v", err)
 	}
 }
+
+// A malformed Consul address stops the binary at start, before it listens or registers.
+func TestBadConsulAddressIsAnError(t *testing.T) {
+	t.Setenv("CONSUL_HTTP_ADDR", "127.0.0.1:notaport")
+	if _, err := parseConfig(nil); err == nil || !strings.Contains(err.Error(), "CONSUL_HTTP_ADDR") {
+		t.Errorf("parseConfig error = %v, want one naming CONSUL_HTTP_ADDR", err)
+	}
+}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,8 +29,11 @@ import (
 
 func main() {
 	cfg, err := parseConfig(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0) // the usage is printed
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "stringsvc:", err)
+		fmt.Fprintln(os.Stderr, "stringsvc:", err) // one line, then exit 2: nothing has started
 		os.Exit(2)
 	}
 	logger := hclogkit.NewRoot("stringsvc", os.Stderr, cfg.logLevel, cfg.logJSON)

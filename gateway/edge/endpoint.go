@@ -12,11 +12,13 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/contract"
+	"github.com/example/gokit-nomad/stringsvc/requestid"
 )
 
 // EndpointHandler serves one route: the request body goes to ep as a contract.Passthrough (as it
 // came: the instances validate it), and ep's contract.Passthrough answer is written as a 200 JSON
-// body. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
+// body. The request's ID (the client's X-Request-ID, or a new one: package requestid) goes to ep
+// in its context, on to the instance, into the gateway's log lines and back in the answer. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
 // the contract's JSON shape and logged.
 //
 // ep runs under context.Background(): fasthttp does not tell a handler that its client went away,
@@ -33,11 +35,13 @@ func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.Request
 			writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)
 			return
 		}
+		id := requestid.Accept(string(ctx.Request.Header.Peek(requestid.Header)))
+		ctx.Response.Header.Set(requestid.Header, id)
 		// The body buffer belongs to ctx and is reused after the handler returns; ep is done
 		// with it by then (every attempt has ended, its deadline included).
-		response, err := ep(context.Background(), contract.Passthrough{Body: body})
+		response, err := ep(requestid.NewContext(context.Background(), id), contract.Passthrough{Body: body})
 		if err != nil {
-			encodeError(ctx, err, logger)
+			encodeError(ctx, err, logger.With("request_id", id))
 			return
 		}
 		answer, ok := response.(contract.Passthrough)

@@ -23,6 +23,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
+	"github.com/example/gokit-nomad/stringsvc/requestid"
 )
 
 // Settings are shared by the clients of every instance.
@@ -84,6 +85,9 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, uri string, bod
 	req.SetRequestURI(uri)
 	req.Header.SetMethod(http.MethodPost)
 	req.Header.SetContentType(contract.JSONContentType)
+	if id := requestid.FromContext(ctx); id != "" {
+		req.Header.Set(requestid.Header, id)
+	}
 	req.SetBodyRaw(body)
 
 	var err error

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/requestid"
 )
 
 // newJSONLogger returns an hclog logger writing JSON lines into the returned buffer.
@@ -182,5 +184,24 @@ func TestLoggingMiddlewareLongInputLoggedBySize(t *testing.T) {
 				t.Errorf("count log input = %#v, want %q", line["input"], tt.wantInput)
 			}
 		})
+	}
+}
+
+func TestLoggingMiddlewareLogsTheRequestID(t *testing.T) {
+	logger, buf := newJSONLogger()
+	svc := LoggingMiddleware(logger)(New())
+	ctx := requestid.NewContext(context.Background(), "trace-4711")
+	if _, err := svc.Uppercase(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Count(context.Background(), "b"); err != nil { // no ID: no field
+		t.Fatal(err)
+	}
+	lines := jsonLines(t, buf)
+	if len(lines) != 2 || lines[0]["request_id"] != "trace-4711" {
+		t.Fatalf("log lines %v: want the first with request_id=trace-4711", lines)
+	}
+	if _, found := lines[1]["request_id"]; found {
+		t.Errorf("log line %v: has a request_id though the context carried none", lines[1])
 	}
 }

@@ -13,11 +13,13 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
+	"github.com/example/gokit-nomad/stringsvc/requestid"
 	"github.com/example/gokit-nomad/stringsvc/service"
 )
 
 // NewHTTPHandler serves the Set's endpoints at their contract paths; extra routes (health,
-// metrics) are served beside them. Unknown paths and methods get JSON 404/405 answers.
+// metrics) are served beside them. Unknown paths and methods get JSON 404/405 answers. Every
+// request gets an ID (withRequestID).
 func NewHTTPHandler(set endpoints.Set, logger kitlog.Logger, extra ...contract.Route) http.Handler {
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeError),
@@ -30,7 +32,17 @@ func NewHTTPHandler(set endpoints.Set, logger kitlog.Logger, extra ...contract.R
 		{Method: http.MethodPost, Path: contract.CountPath,
 			Handler: httptransport.NewServer(set.CountEndpoint, contract.DecodeCountRequest, encode, opts...)},
 	}, extra...)
-	return contract.NewRouter(routes...)
+	return withRequestID(contract.NewRouter(routes...))
+}
+
+// withRequestID gives every request an ID — the caller's X-Request-ID when it is sane (a gateway
+// passes its own on), else a new one — in its context, for the logs, and in the answer's header.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestid.Accept(r.Header.Get(requestid.Header))
+		w.Header().Set(requestid.Header, id)
+		next.ServeHTTP(w, r.WithContext(requestid.NewContext(r.Context(), id)))
+	})
 }
 
 // encodeError maps domain and request errors to 4xx and everything unknown to 500.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
+	"github.com/example/gokit-nomad/stringsvc/requestid"
 	"github.com/example/gokit-nomad/stringsvc/service"
 )
 
@@ -134,5 +135,38 @@ func TestHTTPHandlerExtraRoutes(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("POST /uppercase with extra routes = %d, want 200", resp.StatusCode)
+	}
+}
+
+// Every answer, an error too, carries the request's ID: the caller's when it sent a sane one,
+// else a new one.
+func TestEveryAnswerCarriesARequestID(t *testing.T) {
+	srv := newServer(t)
+	for _, tc := range []struct {
+		path, body, sent string
+		kept             bool
+	}{
+		{contract.UppercasePath, `{"s":"a"}`, "trace-1", true},
+		{contract.UppercasePath, `{"s":""}`, "trace-2", true}, // a 400
+		{"/nope", `{}`, "trace-3", true},                      // a 404
+		{contract.CountPath, `{"s":"a"}`, "", false},
+		{contract.CountPath, `{"s":"a"}`, "no\u00e9", false},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.sent != "" {
+			req.Header.Set(requestid.Header, tc.sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get(requestid.Header)
+		if tc.kept && got != tc.sent || !tc.kept && (got == "" || got == tc.sent) {
+			t.Errorf("%s with ID %q: answered with ID %q (kept: %v)", tc.path, tc.sent, got, tc.kept)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/go-kit/kit/endpoint"
+	"github.com/go-kit/kit/ratelimit"
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
 
@@ -66,6 +67,9 @@ func encodeError(ctx *fasthttp.RequestCtx, err error, logger hclog.Logger) {
 		return
 	}
 	code := status(err)
+	if code == http.StatusTooManyRequests {
+		ctx.Response.Header.Set("Retry-After", "1") // the limit is at least 1 request/s
+	}
 	if code >= 500 {
 		logger.Warn("request failed", "path", string(ctx.Path()), "status", code, "err", err)
 	}
@@ -80,6 +84,8 @@ func status(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, proxy.ErrBudgetExhausted):
 		return http.StatusGatewayTimeout
+	case errors.Is(err, ratelimit.ErrLimited):
+		return http.StatusTooManyRequests
 	case errors.As(err, &attemptsErr):
 		return http.StatusBadGateway
 	default:

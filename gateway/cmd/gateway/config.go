@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -20,6 +21,8 @@ type config struct {
 	retry           proxy.RetryPolicy
 	breaker         proxy.BreakerSettings
 	upstream        upstream.Settings
+	rateLimit       float64 // requests per second over the whole gateway; 0: no limit
+	rateBurst       int
 	pprofListen     string
 	shutdownTimeout time.Duration
 	logJSON         bool
@@ -39,6 +42,8 @@ func parseConfig(args []string) (config, error) {
 	fs.UintVar(&failures, "breaker-failures", 3, "consecutive failures that open an instance's circuit breaker")
 	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through")
 	fs.IntVar(&c.upstream.MaxConns, "max-conns-per-instance", 512, "most connections to one instance (a request waits at most -try-timeout for a free one)")
+	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "requests per second the gateway accepts, all routes together (0: no limit); beyond it 429 with Retry-After")
+	fs.IntVar(&c.rateBurst, "rate-burst", 0, "requests accepted at once above -rate-limit (0: one second's worth)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
 	fs.StringVar(&c.pprofListen, "pprof-listen", "", "address of a separate listener serving Go's profiles under /debug/pprof/ (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
@@ -53,6 +58,8 @@ func parseConfig(args []string) (config, error) {
 		"breaker-failures":       "GATEWAY_BREAKER_FAILURES",
 		"breaker-open":           "GATEWAY_BREAKER_OPEN",
 		"max-conns-per-instance": "GATEWAY_MAX_CONNS_PER_INSTANCE",
+		"rate-limit":             "GATEWAY_RATE_LIMIT",
+		"rate-burst":             "GATEWAY_RATE_BURST",
 		"shutdown-timeout":       "GATEWAY_SHUTDOWN_TIMEOUT",
 		"pprof-listen":           "GATEWAY_PPROF_LISTEN",
 		"log-json":               "LOG_JSON",
@@ -76,6 +83,12 @@ func parseConfig(args []string) (config, error) {
 		return c, fmt.Errorf("-try-timeout must be > 0 and -budget at least -try-timeout")
 	case c.consulWait < time.Second:
 		return c, fmt.Errorf("-consul-wait must be at least 1s")
+	case c.rateLimit != 0 && c.rateLimit < 1 || c.rateBurst < 0:
+		// Retry-After is in whole seconds: a limit under 1 request/s could not be told apart.
+		return c, fmt.Errorf("-rate-limit must be 0 (off) or at least 1, -rate-burst at least 0")
+	}
+	if c.rateLimit > 0 && c.rateBurst == 0 {
+		c.rateBurst = int(math.Ceil(c.rateLimit))
 	}
 	return c, nil
 }

@@ -51,6 +51,9 @@ func TestBadConfigIsAnError(t *testing.T) {
 		{"-try-timeout", "0s"},
 		{"-try-timeout", "2s", "-budget", "1s"},
 		{"-consul-wait", "100ms"},
+		{"-rate-limit", "0.5"},
+		{"-rate-limit", "-1"},
+		{"-rate-limit", "10", "-rate-burst", "-1"},
 	} {
 		if _, err := parseConfig(args); err == nil {
 			t.Errorf("%v: want an error", args)
@@ -63,5 +66,17 @@ func TestBadConsulAddressIsAnError(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_ADDR", "127.0.0.1:notaport")
 	if _, err := parseConfig(nil); err == nil || !strings.Contains(err.Error(), "CONSUL_HTTP_ADDR") {
 		t.Errorf("parseConfig error = %v, want one naming CONSUL_HTTP_ADDR", err)
+	}
+}
+
+func TestRateLimitIsOffByDefaultAndItsBurstIsOneSecondsWorth(t *testing.T) {
+	if c, err := parseConfig(nil); err != nil || c.rateLimit != 0 {
+		t.Errorf("default rate limit %v (%v), want 0: off", c.rateLimit, err)
+	}
+	if c, err := parseConfig([]string{"-rate-limit", "10.5"}); err != nil || c.rateBurst != 11 {
+		t.Errorf("-rate-limit 10.5: burst %d (%v), want 11", c.rateBurst, err)
+	}
+	if c, err := parseConfig([]string{"-rate-limit", "10", "-rate-burst", "3"}); err != nil || c.rateBurst != 3 {
+		t.Errorf("-rate-burst 3: burst %d (%v), want 3", c.rateBurst, err)
 	}
 }

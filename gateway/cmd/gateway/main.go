@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/time/rate"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/edge"
@@ -60,7 +61,11 @@ func run(cfg config, logger hclog.Logger) error {
 		Retry:   cfg.retry,
 		Logger:  logger.Named("proxy"),
 	}
-	handler, closeRoutes := newHandler(cfg.service, instancer, settings, cfg.upstream, logger)
+	var limiter *rate.Limiter // nil: no limit
+	if cfg.rateLimit > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+	}
+	handler, closeRoutes := newHandler(cfg.service, instancer, settings, cfg.upstream, limiter, logger)
 	defer closeRoutes()
 
 	if cfg.pprofListen != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/kit/sd"
 	kitlog "github.com/go-kit/log"
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/time/rate"
 
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
@@ -41,12 +42,18 @@ func BenchmarkGateway(b *testing.B) {
 // (host:port) and returns its base URL.
 func startGateway(tb testing.TB, instances []string) string {
 	tb.Helper()
+	return startLimitedGateway(tb, instances, nil)
+}
+
+// startLimitedGateway is startGateway with a rate limiter (nil: none).
+func startLimitedGateway(tb testing.TB, instances []string, limiter *rate.Limiter) string {
+	tb.Helper()
 	cfg, err := parseConfig(nil) // the gateway's defaults
 	if err != nil {
 		tb.Fatal(err)
 	}
 	settings := proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()}
-	handler, closeRoutes := newHandler("stringsvc", sd.FixedInstancer(instances), settings, cfg.upstream, hclog.NewNullLogger())
+	handler, closeRoutes := newHandler("stringsvc", sd.FixedInstancer(instances), settings, cfg.upstream, limiter, hclog.NewNullLogger())
 	tb.Cleanup(closeRoutes)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -169,7 +169,7 @@ kill_node() {
 }
 
 down() {
-	local run n pid live=() addr="" bridge cgroups=() left=()
+	local run n pid live=() addr="" bridge cgroups=()
 	run="$(run_dir)" || {
 		log "nothing to stop (no cluster run dir in $state)"
 		return 0
@@ -181,14 +181,11 @@ down() {
 		fi
 	done
 	log "stopping the jobs and ${#live[@]} live node(s)"
-	if [[ ${#live[@]} -gt 0 ]]; then stop_nomad "$(cat "$run/nomad.path")" "$addr" "$run" "${live[@]}"; fi
-	# What a dead agent left running (an agent killed by hand, not by kill-node), and its mounts.
-	mapfile -t left < <(processes_using "$run")
-	if [[ ${#left[@]} -gt 0 ]]; then
-		kill -KILL "${left[@]}" 2>/dev/null || true
-		wait_gone "${left[@]}" || log "still running after SIGKILL: ${left[*]}"
+	if [[ ${#live[@]} -gt 0 ]]; then
+		stop_nomad "$(cat "$run/nomad.path")" "$addr" "$run" "${live[@]}"
+	else
+		kill_leftovers "$run" # what dead agents left running, and their mounts
 	fi
-	unmount_under "$run"
 	mapfile -t cgroups <"$run/cgroups"
 	remove_cgroups "${cgroups[@]}"
 	if [[ -f "$run/bridges" ]]; then

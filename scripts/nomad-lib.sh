@@ -16,15 +16,6 @@ alive() {
 
 not_alive() { ! alive "$1"; }
 
-# descendants PID: print the PIDs of every process below PID.
-descendants() {
-	local child
-	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$child"
-		descendants "$child"
-	done
-}
-
 # processes_using DIR: print the live processes whose environment names DIR. An agent started with
 # TMPDIR below DIR hands that on to its helpers, and its tasks get their allocation dirs below
 # DIR: this finds all of them even after the agent died and its children were reparented.
@@ -37,30 +28,31 @@ processes_using() {
 	done
 }
 
+# any_alive PID...: at least one of the processes runs.
+any_alive() {
+	local pid
+	for pid in "$@"; do
+		alive "$pid" && return 0
+	done
+	return 1
+}
+
 # wait_gone PID...: wait (bounded, 10 s) until none of the processes runs any more.
 wait_gone() {
-	local i pid running
+	local i
 	for ((i = 0; i < 100; i++)); do
-		running=0
-		for pid in "$@"; do
-			alive "$pid" && running=1
-		done
-		[[ $running -eq 0 ]] && return 0
+		any_alive "$@" || return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# tasks_below NOMAD_BIN PID...: print the processes below the agents that are tasks, not Nomad's
-# own helpers (the nomad binary re-executed as executor or logmon).
-tasks_below() {
-	local nomad_bin="$1" agent pid
-	shift
-	for agent in "$@"; do
-		for pid in $(descendants "$agent"); do
-			alive "$pid" || continue
-			[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$nomad_bin" ]] || echo "$pid"
-		done
+# tasks_of NOMAD_BIN RUN_DIR: print the processes the agents of RUN_DIR started that are tasks,
+# not Nomad's own helpers (the nomad binary re-executed as executor or logmon).
+tasks_of() {
+	local pid
+	for pid in $(processes_using "$2"); do
+		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$1" ]] || echo "$pid"
 	done
 }
 
@@ -96,22 +88,20 @@ unmount_under() {
 }
 
 # stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs of scripts/deploy.sh in
-# reverse order (stringsvc deregisters and drains while Consul still runs), wait (bounded, 45 s) for the tasks to end, stop the agents (SIGINT, then
-# SIGKILL after 30 s), then kill Nomad's helpers that outlive them by design and detach the mounts
-# below RUN_DIR; last, anything still running that an agent started (processes_using RUN_DIR), such
-# as the tasks of an agent that had died.
+# reverse order (stringsvc deregisters and drains while Consul still runs), wait (bounded, 45 s)
+# for their tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
 stop_nomad() {
-	local nomad_bin="$1" addr="$2" run="$3" job i pid leftover=()
+	local nomad_bin="$1" addr="$2" run="$3" job i pid
 	shift 3
 	for job in gateway stringsvc consul; do
 		NOMAD_ADDR="$addr" "$nomad_bin" job stop -detach "$job" >/dev/null 2>&1 || true
 	done
 	for ((i = 0; i < 225; i++)); do
-		[[ -z "$(tasks_below "$nomad_bin" "$@")" ]] && break
+		[[ -z "$(tasks_of "$nomad_bin" "$run")" ]] && break
+		any_alive "$@" || break # no agent left to stop them: kill_leftovers does
 		sleep 0.2
 	done
 	for pid in "$@"; do
-		mapfile -t -O "${#leftover[@]}" leftover < <(descendants "$pid")
 		kill -INT "$pid" 2>/dev/null || true
 	done
 	for pid in "$@"; do
@@ -122,10 +112,18 @@ stop_nomad() {
 		not_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	mapfile -t -O "${#leftover[@]}" leftover < <(processes_using "$run")
-	if [[ ${#leftover[@]} -gt 0 ]]; then
-		kill -KILL "${leftover[@]}" 2>/dev/null || true
-		wait_gone "${leftover[@]}" || true
+	kill_leftovers "$run"
+}
+
+# kill_leftovers RUN_DIR: SIGKILL whatever the agents of RUN_DIR started and is still running —
+# Nomad's helpers, which outlive an agent by design, and the tasks of an agent that died — and
+# detach the mounts below RUN_DIR.
+kill_leftovers() {
+	local left=()
+	mapfile -t left < <(processes_using "$1")
+	if [[ ${#left[@]} -gt 0 ]]; then
+		kill -KILL "${left[@]}" 2>/dev/null || true
+		wait_gone "${left[@]}" || echo "nomad-lib.sh: still running after SIGKILL: ${left[*]}" >&2
 	fi
-	unmount_under "$run"
+	unmount_under "$1"
 }

@@ -18,9 +18,10 @@ import (
 
 // EndpointHandler serves one route: the request body goes to ep as a contract.Passthrough (as it
 // came: the instances validate it), and ep's contract.Passthrough answer is written as a 200 JSON
-// body. The request's ID (the client's X-Request-ID, or a new one: package requestid) goes to ep
-// in its context, on to the instance, into the gateway's log lines and back in the answer. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
-// the contract's JSON shape and logged.
+// body. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
+// the contract's JSON shape and logged. The request's ID (the client's X-Request-ID, or a new one:
+// package requestid) goes to ep in its context, on to the instance, into the gateway's log lines
+// and back in the answer.
 //
 // ep runs under context.Background(): fasthttp does not tell a handler that its client went away,
 // so a request whose client disconnects runs on within its budget (proxy.RetryPolicy.Budget).
@@ -33,7 +34,7 @@ func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.Request
 		}
 		body := ctx.PostBody()
 		if len(body) > contract.MaxBodyBytes {
-			writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)
+			writeError(ctx, contract.ErrBodyTooLarge.Status, contract.ErrBodyTooLarge)
 			return
 		}
 		id := requestid.Accept(string(ctx.Request.Header.Peek(requestid.Header)))
@@ -41,13 +42,12 @@ func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.Request
 		// The body buffer belongs to ctx and is reused after the handler returns; ep is done
 		// with it by then (every attempt has ended, its deadline included).
 		response, err := ep(requestid.NewContext(context.Background(), id), contract.Passthrough{Body: body})
+		answer, ok := response.(contract.Passthrough)
+		if err == nil && !ok {
+			err = errors.New("endpoint answered something other than contract.Passthrough")
+		}
 		if err != nil {
 			encodeError(ctx, err, logger.With("request_id", id))
-			return
-		}
-		answer, ok := response.(contract.Passthrough)
-		if !ok {
-			encodeError(ctx, errors.New("endpoint answered something other than contract.Passthrough"), logger)
 			return
 		}
 		ctx.SetStatusCode(http.StatusOK)

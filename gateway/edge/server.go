@@ -58,15 +58,13 @@ func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger, limits Limi
 	}
 }
 
-var errBodyTooLarge = fmt.Errorf("request body is larger than %d bytes", contract.MaxBodyBytes)
-
 // requestError answers a request the server could not read.
 func requestError(ctx *fasthttp.RequestCtx, err error) {
 	var headTooLarge *fasthttp.ErrSmallBuffer
 	var netErr net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeError(ctx, http.StatusRequestEntityTooLarge, errBodyTooLarge)
+		writeError(ctx, contract.ErrBodyTooLarge.Status, contract.ErrBodyTooLarge)
 	case errors.As(err, &headTooLarge):
 		writeError(ctx, http.StatusRequestHeaderFieldsTooLarge, errors.New("request head is too large"))
 	case errors.As(err, &netErr) && netErr.Timeout():

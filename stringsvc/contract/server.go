@@ -12,6 +12,9 @@ import (
 	"github.com/go-kit/kit/endpoint"
 )
 
+// ErrBodyTooLarge refuses a body over MaxBodyBytes; the gateway answers with it too.
+var ErrBodyTooLarge = &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
+
 // RequestError is a request the server refuses before it reaches an endpoint.
 type RequestError struct {
 	Status int
@@ -53,7 +56,7 @@ func decodeBody(r *http.Request, v any) error {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
 	}
 	if len(data) > MaxBodyBytes {
-		return &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
+		return ErrBodyTooLarge
 	}
 	if !utf8.Valid(data) {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "request body is not valid UTF-8"}

@@ -19,13 +19,14 @@ import (
 const maxRetryWait = time.Second
 
 // NewInstancer returns a go-kit Instancer of the passing instances of service. It keeps the last
-// known instances while Consul is unreachable (ctx ends its retries; Stop the Instancer too).
+// known instances while Consul is unreachable (ctx ends its retries; Stop the Instancer too), and
+// notes in sightings (nil: nowhere) when Consul lists each of them.
 //
 // wait bounds each blocking query: after a Consul agent restart, the index starts again from
 // scratch and a query still holding the old, higher index would otherwise block for Consul's
 // default five minutes while the instance set changes underneath.
-func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, logger hclog.Logger) *kitconsul.Instancer {
-	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, logger: logger}
+func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, sightings *Sightings, logger hclog.Logger) *kitconsul.Instancer {
+	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, sightings: sightings, logger: logger}
 	return kitconsul.NewInstancer(c, hclogkit.Adapt(logger), service, nil, true)
 }
 
@@ -39,13 +40,14 @@ func NewInstancer(ctx context.Context, client *api.Client, service string, wait 
 // really gone fail fast (connection refused), open their breakers, and the gateway answers 503.
 type resilientClient struct {
 	kitconsul.Client
-	ctx     context.Context
-	wait    time.Duration
-	logger  hclog.Logger
-	started atomic.Bool // the first query was made
-	known   atomic.Bool // some answer had instances
-	failing atomic.Bool // the last query failed
-	empty   atomic.Bool // the last answer had no instances and was held back
+	ctx       context.Context
+	wait      time.Duration
+	sightings *Sightings
+	logger    hclog.Logger
+	started   atomic.Bool // the first query was made
+	known     atomic.Bool // some answer had instances
+	failing   atomic.Bool // the last query failed
+	empty     atomic.Bool // the last answer had no instances and was held back
 }
 
 func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
@@ -71,6 +73,7 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			continue
 		case err == nil:
 			c.recovered(service)
+			c.sightings.record(entries)
 			if c.empty.Swap(false) {
 				c.logger.Info("instances pass again", "service", service, "instances", len(entries))
 			}

@@ -53,7 +53,8 @@ func run(cfg config, logger hclog.Logger) error {
 	// that stopping is not logged as a failed query.
 	discoveryCtx, stopDiscovery := context.WithCancel(context.Background())
 	defer stopDiscovery()
-	instancer := discovery.NewInstancer(discoveryCtx, consul, cfg.service, cfg.consulWait, logger.Named("discovery"))
+	sightings := discovery.NewSightings()
+	instancer := discovery.NewInstancer(discoveryCtx, consul, cfg.service, cfg.consulWait, sightings, logger.Named("discovery"))
 	defer instancer.Stop()
 
 	settings := proxy.Settings{

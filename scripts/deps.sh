@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - install, with apt-get, the system packages the scripts need and the machine lacks:
 # the shellcheck linter, curl, iproute2 (ip), util-linux (unshare, setsid), gcc + libc6-dev (-race),
-# vagrant and ruby (to validate the Vagrantfile).
+# vagrant and ruby (to validate the Vagrantfile), chromium (the status page test renders the page).
 #
 # Usage: scripts/deps.sh        (a no-op when everything is there; needs root when it is not)
 set -euo pipefail
@@ -16,6 +16,7 @@ declare -A provider=(
 	[gcc]="gcc libc6-dev"
 	[vagrant]=vagrant
 	[ruby]=ruby
+	[chromium]=chromium
 )
 missing=()
 for cmd in "${!provider[@]}"; do

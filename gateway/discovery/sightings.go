@@ -31,8 +31,8 @@ func (s *Sightings) LastSeen(instance string) (time.Time, bool) {
 	return t, ok
 }
 
-// record notes every instance of one Consul answer as seen now.
-func (s *Sightings) record(entries []*api.ServiceEntry) {
+// Record notes every instance of one Consul answer as seen now (nil s: nowhere).
+func (s *Sightings) Record(entries []*api.ServiceEntry) {
 	if s == nil || len(entries) == 0 {
 		return
 	}

@@ -25,25 +25,32 @@ type BreakerSettings struct {
 // request's total budget ran out): the breaker counts it neither way.
 var errExcluded = errors.New("outcome excluded from breaker counts")
 
-// newBreaker returns the endpoint middleware of one instance's breaker (gobreaker v2; go-kit's
-// circuitbreaker package supports only gobreaker v1). Transport errors, attempt timeouts and 5xx
-// count as failures; a 4xx is the instance working correctly and counts as a success.
-func newBreaker(name string, s BreakerSettings, logger hclog.Logger) endpoint.Middleware {
-	cb := gobreaker.NewTwoStepCircuitBreaker[any](gobreaker.Settings{
-		Name:        name,
+// newBreaker returns the breaker of one instance endpoint (gobreaker v2; go-kit's circuitbreaker
+// package supports only gobreaker v1). Each state change is logged at warn and counted in
+// m.BreakerTransitions.
+func newBreaker(route, instance string, s BreakerSettings, m Metrics, logger hclog.Logger) *gobreaker.TwoStepCircuitBreaker[any] {
+	return gobreaker.NewTwoStepCircuitBreaker[any](gobreaker.Settings{
+		Name:        route + "@" + instance,
 		MaxRequests: 1,
 		Timeout:     s.Open,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errExcluded) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			logger.Warn("circuit breaker state changed", "breaker", name, "from", from.String(), "to", to.String())
+			m.BreakerTransitions.With("route", route, "instance", instance, "from", from.String(), "to", to.String()).Add(1)
 		},
 	})
+}
+
+// breaking is the endpoint middleware of breaker cb: while it is open, requests are refused with
+// errBreakerOpen without reaching next. Transport errors, attempt timeouts and 5xx count as
+// failures; a 4xx is the instance working correctly and counts as a success.
+func breaking(cb *gobreaker.TwoStepCircuitBreaker[any]) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			done, err := cb.Allow()
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w (%w)", name, errBreakerOpen, err)
+				return nil, fmt.Errorf("%s: %w (%w)", cb.Name(), errBreakerOpen, err)
 			}
 			response, err := next(ctx, request)
 			done(breakerOutcome(ctx, err))

@@ -12,7 +12,8 @@ import (
 
 func TestExcludedHalfOpenProbeDoesNotWedgeTheBreaker(t *testing.T) {
 	var failing atomic.Bool
-	ep := newBreaker("a", BreakerSettings{Failures: 1, Open: 10 * time.Millisecond}, hclog.NewNullLogger())(
+	cb := newBreaker("uppercase", "a", BreakerSettings{Failures: 1, Open: 10 * time.Millisecond}, Metrics{}.orDiscard(), hclog.NewNullLogger())
+	ep := breaking(cb)(
 		func(ctx context.Context, _ any) (any, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err

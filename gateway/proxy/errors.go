@@ -3,6 +3,8 @@ package proxy
 import (
 	"errors"
 	"fmt"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 // Errors the gateway itself produces; package edge maps each to its HTTP status.
@@ -33,3 +35,25 @@ func (e *AttemptsError) Error() string {
 }
 
 func (e *AttemptsError) Unwrap() error { return e.Last }
+
+// FailureKind names the kind of a request's failure, the kind label of Metrics.Failures:
+// no_instances, breakers_open, budget_exhausted, attempts_failed or other. An instance's 4xx is
+// the request's answer, not a failure of the gateway: its kind is "".
+func FailureKind(err error) string {
+	var se *contract.StatusError
+	var ae *AttemptsError
+	switch {
+	case err == nil, errors.As(err, &se) && se.IsClientError():
+		return ""
+	case errors.Is(err, ErrNoInstances):
+		return "no_instances"
+	case errors.Is(err, ErrAllBreakersOpen):
+		return "breakers_open"
+	case errors.Is(err, ErrBudgetExhausted):
+		return "budget_exhausted"
+	case errors.As(err, &ae):
+		return "attempts_failed"
+	default:
+		return "other"
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
+	"github.com/go-kit/kit/metrics"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 )
@@ -25,7 +26,8 @@ type RetryPolicy struct {
 // answers, skipping instances whose breaker is open without spending an attempt on them. A 4xx is
 // the answer and is never retried. go-kit's lb.Retry has only a total deadline, not the per-attempt
 // one needed to get past an instance that accepts connections but never answers.
-func retrying(policy RetryPolicy, balancer *roundRobin) endpoint.Endpoint {
+// Every attempt after the first is counted in retries.
+func retrying(policy RetryPolicy, balancer *roundRobin, retries metrics.Counter) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		ctx, cancel := context.WithTimeoutCause(ctx, policy.Budget, ErrBudgetExhausted)
 		defer cancel()
@@ -38,6 +40,9 @@ func retrying(policy RetryPolicy, balancer *roundRobin) endpoint.Endpoint {
 		// every breaker is open.
 		for visit := 0; attempts < policy.Attempts && visit < len(ring)*policy.Attempts; visit++ {
 			response, err := attempt(ctx, policy.TryTimeout, ring[(start+visit)%len(ring)], request)
+			if attempts > 0 && !errors.Is(err, errBreakerOpen) {
+				retries.Add(1)
+			}
 			switch {
 			case err == nil:
 				return response, nil

@@ -3,14 +3,18 @@
 // balancer hands each request the instances in turn, and a retry loop with a per-attempt timeout
 // and a total budget walks them, skipping open breakers.
 //
-//	HTTP front (package edge) → retrying (retry.go) → roundRobin (balancer.go)
-//	  → per-instance breaker (breaker.go) → instance client endpoint (package upstream)
+//	HTTP front (package edge) → counting failures (route.go) → retrying (retry.go)
+//	  → roundRobin (balancer.go) → per-instance breaker (breaker.go)
+//	  → observing (observe.go: metrics, Registry) → instance client endpoint (package upstream)
 package proxy
 
 import (
+	"context"
 	"io"
+	"time"
 
 	"github.com/go-kit/kit/endpoint"
+	"github.com/go-kit/kit/metrics"
 	"github.com/go-kit/kit/sd"
 	"github.com/hashicorp/go-hclog"
 
@@ -22,6 +26,8 @@ type Settings struct {
 	Breaker BreakerSettings
 	Retry   RetryPolicy
 	Logger  hclog.Logger
+	Metrics Metrics   // nil fields record nothing
+	Status  *Registry // where the routes' instance endpoints are listed; nil: nowhere
 }
 
 // Route is one gateway path backed by every instance the instancer reports.
@@ -37,26 +43,51 @@ type Route struct {
 // and keeps the last known set while discovery reports errors.
 func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Settings) *Route {
 	logger := s.Logger.Named(name)
+	m := s.Metrics.orDiscard()
+	registry := s.Status
+	if registry == nil {
+		registry = NewRegistry()
+	}
+	instances := m.Instances.With("route", name)
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		client, closer, err := newClient(instance)
 		if err != nil {
 			return nil, nil, err
 		}
+		st := &endpointState{route: name, instance: instance, added: time.Now()}
+		st.breaker = newBreaker(name, instance, s.Breaker, m, logger)
+		registry.add(st)
+		instances.Add(1)
 		logger.Info("instance added", "instance", instance)
 		removed := closerFunc(func() error {
 			logger.Info("instance removed", "instance", instance)
+			registry.remove(st)
+			instances.Add(-1)
 			if closer != nil {
 				return closer.Close()
 			}
 			return nil
 		})
-		return newBreaker(name+"@"+instance, s.Breaker, logger)(client), removed, nil
+		return breaking(st.breaker)(observing(st, m)(client)), removed, nil
 	}
 	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))
 	return &Route{
 		Name:     name,
-		Endpoint: retrying(s.Retry, &roundRobin{endpointer: endpointer}),
+		Endpoint: countingFailures(name, m.Failures)(retrying(s.Retry, &roundRobin{endpointer: endpointer}, m.Retries.With("route", name))),
 		stop:     endpointer.Close,
+	}
+}
+
+// countingFailures is the endpoint middleware that counts the route's failed requests by kind.
+func countingFailures(route string, failures metrics.Counter) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			response, err := next(ctx, request)
+			if kind := FailureKind(err); kind != "" {
+				failures.With("route", route, "kind", kind).Add(1)
+			}
+			return response, err
+		}
 	}
 }
 

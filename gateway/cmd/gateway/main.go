@@ -57,16 +57,19 @@ func run(cfg config, logger hclog.Logger) error {
 	instancer := discovery.NewInstancer(discoveryCtx, consul, cfg.service, cfg.consulWait, sightings, logger.Named("discovery"))
 	defer instancer.Stop()
 
-	settings := proxy.Settings{
-		Breaker: cfg.breaker,
-		Retry:   cfg.retry,
-		Logger:  logger.Named("proxy"),
-	}
 	var limiter *rate.Limiter // nil: no limit
 	if cfg.rateLimit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
 	}
-	handler, closeRoutes := newHandler(cfg.service, instancer, settings, cfg.upstream, limiter, logger)
+	handler, closeRoutes := newHandler(parts{
+		service:   cfg.service,
+		instancer: instancer,
+		sightings: sightings,
+		settings:  proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: logger.Named("proxy")},
+		clients:   cfg.upstream,
+		limiter:   limiter,
+		logger:    logger,
+	})
 	defer closeRoutes()
 
 	if cfg.pprofListen != "" {

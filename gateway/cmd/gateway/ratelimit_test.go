@@ -25,7 +25,7 @@ func TestRateLimit(t *testing.T) {
 		{"no limit", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			gateway := startLimitedGateway(t, []string{instance}, tc.limiter)
+			gateway := startGatewayWith(t, []string{instance}, func(p *parts) { p.limiter = tc.limiter })
 			ok, limited := 0, 0
 			for range 4 * burst {
 				resp, err := http.Post(gateway+"/stringsvc/count", contract.JSONContentType, strings.NewReader(`{"s":"abc"}`))

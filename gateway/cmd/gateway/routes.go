@@ -3,42 +3,64 @@ package main
 import (
 	"net/http"
 
-	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/ratelimit"
 	"github.com/go-kit/kit/sd"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"golang.org/x/time/rate"
 
+	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/status"
 	"github.com/example/gokit-nomad/gateway/upstream"
 	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
-// newHandler serves the service's routes under /<service>/ from the instances instancer reports,
-// plus the gateway's own GET /health. A non-nil limiter is shared by all routes (go-kit's
-// erroring rate limiter: a request over the limit is answered 429 at once, never queued). close
-// stops the routes' subscriptions.
-func newHandler(service string, instancer sd.Instancer, settings proxy.Settings, clients upstream.Settings, limiter *rate.Limiter, logger hclog.Logger) (handler fasthttp.RequestHandler, close func()) {
-	uppercase := proxy.NewRoute("uppercase", instancer, upstream.Factory(contract.UppercasePath, clients), settings)
-	count := proxy.NewRoute("count", instancer, upstream.Factory(contract.CountPath, clients), settings)
-	limited := func(ep endpoint.Endpoint) endpoint.Endpoint {
-		if limiter == nil {
-			return ep
+// parts are what the gateway's handler is built from.
+type parts struct {
+	service   string // served under /<service>/
+	instancer sd.Instancer
+	sightings *discovery.Sightings // when Consul last listed each instance; nil: unknown
+	settings  proxy.Settings       // its Metrics and Status are set by newHandler
+	clients   upstream.Settings
+	limiter   *rate.Limiter // shared by every route; nil: no limit
+	logger    hclog.Logger
+}
+
+// newHandler serves the service's routes under /<service>/ from the instances the instancer
+// reports, plus the gateway's own GET /health, GET /metrics (Prometheus) and GET /status (JSON or
+// HTML: package status). A limiter is go-kit's erroring rate limiter: a request over the limit is
+// answered 429 at once, never queued. close stops the routes' subscriptions.
+func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
+	statuses := proxy.NewRegistry()
+	tel := newTelemetry(statuses)
+	p.settings.Metrics, p.settings.Status = tel.proxy, statuses
+	uppercase := proxy.NewRoute("uppercase", p.instancer, upstream.Factory(contract.UppercasePath, p.clients), p.settings)
+	count := proxy.NewRoute("count", p.instancer, upstream.Factory(contract.CountPath, p.clients), p.settings)
+	serve := func(route *proxy.Route) fasthttp.RequestHandler {
+		ep := route.Endpoint
+		if p.limiter != nil {
+			ep = ratelimit.NewErroringLimiter(p.limiter)(ep)
 		}
-		return ratelimit.NewErroringLimiter(limiter)(ep)
+		return edge.Instrumented(route.Name, tel.requests, tel.duration, edge.EndpointHandler(ep, p.logger.Named(route.Name)))
 	}
-	prefix := "/" + service
+	prefix := "/" + p.service
 	handler = edge.NewRouter(
-		edge.Route{Method: http.MethodPost, Path: prefix + contract.UppercasePath,
-			Handler: edge.EndpointHandler(limited(uppercase.Endpoint), logger.Named(uppercase.Name))},
-		edge.Route{Method: http.MethodPost, Path: prefix + contract.CountPath,
-			Handler: edge.EndpointHandler(limited(count.Endpoint), logger.Named(count.Name))},
+		edge.Route{Method: http.MethodPost, Path: prefix + contract.UppercasePath, Handler: serve(uppercase)},
+		edge.Route{Method: http.MethodPost, Path: prefix + contract.CountPath, Handler: serve(count)},
 		edge.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
+		edge.Route{Method: http.MethodGet, Path: contract.MetricsPath,
+			Handler: fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(tel.registry, promhttp.HandlerOpts{}))},
+		edge.Route{Method: http.MethodGet, Path: statusPath, Handler: status.Handler(p.service, statuses, p.sightings)},
 	)
 	return handler, func() { uppercase.Close(); count.Close() }
 }
+
+// statusPath is the gateway's status page.
+const statusPath = "/status"
 
 // health answers the gateway's own liveness check.
 func health(ctx *fasthttp.RequestCtx) {

@@ -6,13 +6,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/go-kit/kit/sd"
 	kitlog "github.com/go-kit/log"
 	"github.com/hashicorp/go-hclog"
-	"golang.org/x/time/rate"
 
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
@@ -42,18 +42,28 @@ func BenchmarkGateway(b *testing.B) {
 // (host:port) and returns its base URL.
 func startGateway(tb testing.TB, instances []string) string {
 	tb.Helper()
-	return startLimitedGateway(tb, instances, nil)
+	return startGatewayWith(tb, instances, func(*parts) {})
 }
 
-// startLimitedGateway is startGateway with a rate limiter (nil: none).
-func startLimitedGateway(tb testing.TB, instances []string, limiter *rate.Limiter) string {
+// startGatewayWith is startGateway with the parts changed by change first.
+func startGatewayWith(tb testing.TB, instances []string, change func(*parts)) string {
 	tb.Helper()
 	cfg, err := parseConfig(nil) // the gateway's defaults
 	if err != nil {
 		tb.Fatal(err)
 	}
-	settings := proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()}
-	handler, closeRoutes := newHandler("stringsvc", sd.FixedInstancer(instances), settings, cfg.upstream, limiter, hclog.NewNullLogger())
+	// Sorted: sd.FixedInstancer hands its one slice to both routes' Endpointers, which each sort
+	// it in place (Consul's Instancer gives each subscriber a copy).
+	instances = slices.Sorted(slices.Values(instances))
+	p := parts{
+		service:   "stringsvc",
+		instancer: sd.FixedInstancer(instances),
+		settings:  proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()},
+		clients:   cfg.upstream,
+		logger:    hclog.NewNullLogger(),
+	}
+	change(&p)
+	handler, closeRoutes := newHandler(p)
 	tb.Cleanup(closeRoutes)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

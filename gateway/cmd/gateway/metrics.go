@@ -1,0 +1,62 @@
+package main
+
+import (
+	kitprometheus "github.com/go-kit/kit/metrics/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/status"
+)
+
+// latencyBuckets span the gateway's latencies: from half a millisecond (a request to a healthy
+// instance on the same host) to 2 s (beyond the default 1 s budget).
+var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2, 13)
+
+// telemetry are the gateway's Prometheus metrics, served at GET /metrics.
+type telemetry struct {
+	registry *prometheus.Registry
+	proxy    proxy.Metrics            // the request path's, per instance
+	requests *kitprometheus.Counter   // per route and status code
+	duration *kitprometheus.Histogram // per route
+}
+
+// newTelemetry registers the gateway's metrics, the breaker-state gauge of statuses and Go's
+// runtime and process metrics in a registry of its own (so that every handler built in a test
+// has its own too).
+func newTelemetry(statuses *proxy.Registry) telemetry {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, labels ...string) *kitprometheus.Counter {
+		cv := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gateway", Name: name, Help: help}, labels)
+		reg.MustRegister(cv)
+		return kitprometheus.NewCounter(cv)
+	}
+	histogram := func(name, help string, labels ...string) *kitprometheus.Histogram {
+		hv := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "gateway", Name: name, Help: help, Buckets: latencyBuckets}, labels)
+		reg.MustRegister(hv)
+		return kitprometheus.NewHistogram(hv)
+	}
+	gauge := func(name, help string, labels ...string) *kitprometheus.Gauge {
+		gv := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "gateway", Name: name, Help: help}, labels)
+		reg.MustRegister(gv)
+		return kitprometheus.NewGauge(gv)
+	}
+	reg.MustRegister(
+		status.NewCollector(statuses),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return telemetry{
+		registry: reg,
+		requests: counter("requests_total", "Requests answered, by route and status code.", "route", "code"),
+		duration: histogram("request_duration_seconds", "Time to answer a request, by route.", "route"),
+		proxy: proxy.Metrics{
+			Attempts:           counter("upstream_attempts_total", "Attempts sent to instances, by route, instance and outcome (ok, client_error, server_error, timeout, transport, canceled).", "route", "instance", "outcome"),
+			AttemptDuration:    histogram("upstream_attempt_duration_seconds", "Time of each attempt on an instance, by route and instance.", "route", "instance"),
+			Retries:            counter("retries_total", "Attempts after a request's first, by route.", "route"),
+			Failures:           counter("failures_total", "Requests the gateway failed, by route and kind (no_instances, breakers_open, budget_exhausted, attempts_failed, other).", "route", "kind"),
+			BreakerTransitions: counter("breaker_transitions_total", "Circuit breaker state changes, by route, instance, from and to.", "route", "instance", "from", "to"),
+			Instances:          gauge("instances", "Instances each route knows (passing in Consul, or kept while Consul is unreachable).", "route"),
+		},
+	}
+}

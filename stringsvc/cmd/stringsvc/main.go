@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
@@ -77,7 +78,7 @@ func run(cfg config, logger hclog.Logger) error {
 		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: healthHandler(&draining)},
 		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: metricsHandler()},
 	)
-	server := newHTTPServer(handler, defaultLimits)
+	server := newHTTPServer(countingResponses(prometheus.DefaultRegisterer)(handler), defaultLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }() // a refused 413 body ends in a FIN, not a reset
 	logger.Info("listening", "addr", bound.String())

@@ -115,6 +115,8 @@ cat <<-MSG
 	Deployed. Try:
 	  curl -sS -d '{"s":"foo"}' $gateway_url/stringsvc/uppercase
 	  curl -sS -d '{"s":"foo"}' $gateway_url/stringsvc/count
+	Gateway status (open it in a browser for the HTML page): $gateway_url/status
+	Gateway metrics: $gateway_url/metrics
 	Nomad UI:  $nomad_ui
 	Consul UI: http://$consul_addr/ui/
 MSG

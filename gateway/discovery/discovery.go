@@ -27,6 +27,7 @@ const maxRetryWait = time.Second
 // default five minutes while the instance set changes underneath.
 func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, sightings *Sightings, logger hclog.Logger) *kitconsul.Instancer {
 	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, sightings: sightings, logger: logger}
+	c.acl.self = selfCheck(client)
 	return kitconsul.NewInstancer(c, hclogkit.Adapt(logger), service, nil, true)
 }
 
@@ -48,6 +49,7 @@ type resilientClient struct {
 	known     atomic.Bool // some answer had instances
 	failing   atomic.Bool // the last query failed
 	empty     atomic.Bool // the last answer had no instances and was held back
+	acl       aclNotes    // what Consul's ACLs hide or refuse (acl.go)
 }
 
 func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
@@ -62,10 +64,14 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 	first := !c.started.Swap(true)
 	retry := 50 * time.Millisecond
 	for {
+		if err := c.acl.pace(c.ctx, c.wait, &opts); err != nil {
+			return nil, nil, err
+		}
 		entries, meta, err := c.Client.Service(service, tag, passingOnly, opts.WithContext(c.ctx))
 		switch {
 		case err == nil && len(entries) == 0 && c.known.Load():
 			c.recovered(service)
+			c.acl.answered(c.ctx, c.logger, service, entries, meta)
 			if !c.empty.Swap(true) {
 				c.logger.Warn("consul reports no passing instance; keeping the last known ones", "service", service)
 			}
@@ -73,7 +79,8 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			continue
 		case err == nil:
 			c.recovered(service)
-			c.sightings.record(entries)
+			c.acl.answered(c.ctx, c.logger, service, entries, meta)
+			c.sightings.Record(entries)
 			if c.empty.Swap(false) {
 				c.logger.Info("instances pass again", "service", service, "instances", len(entries))
 			}
@@ -85,7 +92,7 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			return nil, nil, c.ctx.Err()
 		}
 		if !c.failing.Swap(true) {
-			c.logger.Warn("consul unreachable; keeping the instances known so far", "service", service, "err", err)
+			queryFailed(c.logger, service, err)
 		}
 		if first {
 			return nil, nil, err

@@ -119,10 +119,12 @@ type instance struct {
 	id   string // its Consul service ID
 }
 
-func startStringsvc(t *testing.T) *instance {
+// startStringsvc starts a stringsvc registering in the Consul at consulAddr; env (NAME=value)
+// adds to or overrides its environment.
+func startStringsvc(t *testing.T, env ...string) *instance {
 	t.Helper()
 	p := startProcess(t, "stringsvc", bins.stringsvc,
-		[]string{"CONSUL_HTTP_ADDR=" + consulAddr, "LOG_JSON=true"},
+		append([]string{"CONSUL_HTTP_ADDR=" + consulAddr, "LOG_JSON=true"}, env...),
 		"-listen", "127.0.0.1:0", "-drain", drain.String(), "-resync", "500ms")
 	entry := p.waitLogEntry(t, "listening", 10*time.Second)
 	addr := fmt.Sprint(entry["addr"])
@@ -162,11 +164,13 @@ type gateway struct {
 	url  string
 }
 
-func startGateway(t *testing.T) *gateway {
+// startGateway starts a gateway discovering through the Consul at consulAddr; env (NAME=value)
+// adds to or overrides its environment.
+func startGateway(t *testing.T, env ...string) *gateway {
 	t.Helper()
 	addr := freeAddr(t)
 	p := startProcess(t, "gateway", bins.gateway,
-		[]string{"CONSUL_HTTP_ADDR=" + consulAddr, "LOG_JSON=true"},
+		append([]string{"CONSUL_HTTP_ADDR=" + consulAddr, "LOG_JSON=true"}, env...),
 		"-listen", addr, "-try-timeout", tryTimeout.String())
 	p.waitLogEntry(t, "listening", 10*time.Second)
 	return &gateway{proc: p, url: "http://" + addr}

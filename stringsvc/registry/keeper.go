@@ -3,14 +3,17 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	kitconsul "github.com/go-kit/kit/sd/consul"
+	kitlog "github.com/go-kit/log"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/example/gokit-nomad/stringsvc/consulacl"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
 )
 
@@ -35,7 +38,7 @@ func NewKeeper(client *api.Client, reg *api.AgentServiceRegistration, resync tim
 	return &Keeper{
 		agent:     client.Agent(),
 		reg:       reg,
-		registrar: kitconsul.NewRegistrar(outcome, reg, hclogkit.Adapt(logger.Named("registrar"))),
+		registrar: kitconsul.NewRegistrar(outcome, reg, registrarLogger(logger.Named("registrar"))),
 		outcome:   outcome,
 		resync:    resync,
 		logger:    logger,
@@ -43,9 +46,12 @@ func NewKeeper(client *api.Client, reg *api.AgentServiceRegistration, resync tim
 }
 
 // Run registers the instance and keeps it registered until ctx is done. It logs state changes
-// (registered, lost, Consul unreachable) once each, not on every check.
+// once each, not on every check: registered; and the first failure of a streak (registration
+// lost, Consul unreachable, or Consul refusing the ACL token), again only if the kind of failure
+// changes. Between failed attempts it backs off (see next), so a refusal never turns into a busy
+// loop against Consul.
 func (k *Keeper) Run(ctx context.Context) {
-	wait, registered := time.Duration(0), false
+	wait, registered, reported := time.Duration(0), false, failureNone
 	for {
 		select {
 		case <-ctx.Done():
@@ -53,14 +59,29 @@ func (k *Keeper) Run(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		err := k.ensure()
+		kind := failureKind(err)
 		switch {
 		case err == nil && !registered:
 			k.logger.Info("registered in consul", "address", k.reg.Address, "port", k.reg.Port)
-		case err != nil && registered:
-			k.logger.Warn("registration lost; registering again", "err", err)
+		case err != nil && kind != reported:
+			k.reportFailure(err, kind, registered)
 		}
-		registered = err == nil
+		registered, reported = err == nil, kind
 		wait = k.next(wait, registered)
+	}
+}
+
+// reportFailure logs the first failure of a streak, saying why when Consul refused the token.
+func (k *Keeper) reportFailure(err error, kind failure, wasRegistered bool) {
+	switch {
+	case kind == failureUnknownToken:
+		k.logger.Warn("consul refused the registration: it does not know the ACL token (set CONSUL_HTTP_TOKEN)", "err", err)
+	case kind == failureDenied:
+		k.logger.Warn("consul refused the registration: the ACL token lacks service:write on "+k.reg.Name+" (set CONSUL_HTTP_TOKEN)", "err", err)
+	case wasRegistered:
+		k.logger.Warn("registration lost; registering again", "err", err)
+	default:
+		k.logger.Warn("cannot register in consul; retrying", "err", err)
 	}
 }
 
@@ -86,18 +107,22 @@ func (k *Keeper) ensure() error {
 	return k.outcome.last()
 }
 
-// Deregister removes the registration, retrying until the agent confirms or ctx is done. An
-// instance that cannot reach Consul is removed by its failing health check instead.
+// Deregister removes the registration, retrying until the agent confirms or ctx is done; then
+// its error names the last attempt's failure too. An instance that cannot reach Consul is
+// removed by its failing health check instead.
 func (k *Keeper) Deregister(ctx context.Context) error {
-	wait := time.Duration(0)
+	wait, last := time.Duration(0), error(nil)
 	for {
 		select {
 		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("%w; last attempt: %w", ctx.Err(), last)
+			}
 			return ctx.Err()
 		case <-time.After(wait):
 		}
 		k.registrar.Deregister()
-		if err := k.outcome.last(); err == nil || isNotFound(err) {
+		if last = k.outcome.last(); last == nil || isNotFound(last) {
 			k.logger.Info("deregistered from consul")
 			return nil
 		}
@@ -108,6 +133,46 @@ func (k *Keeper) Deregister(ctx context.Context) error {
 func isNotFound(err error) bool {
 	var se api.StatusError
 	return errors.As(err, &se) && se.Code == http.StatusNotFound
+}
+
+// failure is the kind of a failed check, so that Run logs a streak of alike failures once.
+type failure int
+
+const (
+	failureNone         failure = iota // the check succeeded
+	failureOther                       // Consul unreachable, TLS trouble, or another error
+	failureDenied                      // HTTP 403: the token lacks a permission ("Permission denied")
+	failureUnknownToken                // HTTP 403: Consul does not know the token ("ACL not found")
+)
+
+// failureKind tells an ACL refusal (Consul answers 403) from any other failure. With ACLs in
+// default-deny mode, a missing token acts as the anonymous token and is denied like a weak one.
+func failureKind(err error) failure {
+	switch {
+	case err == nil:
+		return failureNone
+	case consulacl.Classify(err) == consulacl.UnknownToken:
+		return failureUnknownToken
+	case consulacl.Classify(err) == consulacl.Denied:
+		return failureDenied
+	}
+	return failureOther
+}
+
+// registrarLogger is the logger of go-kit's Registrar, which logs each failed attempt as an
+// error: those lines go to l at Debug level, since Run reports a streak of failures once and
+// Deregister returns the last one. Its other lines go through as hclogkit.Adapt logs them.
+func registrarLogger(l hclog.Logger) kitlog.Logger {
+	adapted := hclogkit.Adapt(l)
+	return kitlog.LoggerFunc(func(keyvals ...any) error {
+		for i := 0; i+1 < len(keyvals); i += 2 {
+			if keyvals[i] == "err" {
+				l.Debug("consul call failed", "err", keyvals[i+1])
+				return nil
+			}
+		}
+		return adapted.Log(keyvals...)
+	})
 }
 
 // outcomeClient records the result of the last Register/Deregister, which go-kit's Registrar

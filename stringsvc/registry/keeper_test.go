@@ -1,11 +1,24 @@
 package registry
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/hashicorp/go-hclog"
 )
 
-// Only the backoff is tested here; Run and Deregister need a Consul agent (system tests).
+// The backoff, and what Run and Deregister log and do against a fake agent (fakeAgent); the real
+// Consul agent, with ACLs and TLS, is in the system tests (gateway/systemtest).
 
 func TestKeeperNextBackoff(t *testing.T) {
 	t.Parallel()
@@ -57,5 +70,220 @@ func TestKeeperNext(t *testing.T) {
 				t.Errorf("next(%v, %v) with resync %v = %v, want %v", tt.prev, tt.registered, tt.resync, got, tt.want)
 			}
 		})
+	}
+}
+
+// fakeAgent is the part of a Consul agent's HTTP API a Keeper uses. Like Consul, it answers a read
+// of an unknown service with 404 before looking at the token. While refuse is set it answers
+// everything else with that status and body. It counts the requests.
+type fakeAgent struct {
+	mu         sync.Mutex
+	refuse     int
+	body       string
+	registered bool
+	requests   int
+}
+
+func (a *fakeAgent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests++
+	switch {
+	case r.Method == http.MethodGet && !a.registered:
+		http.Error(w, "unknown service ID", http.StatusNotFound)
+	case a.refuse != 0:
+		http.Error(w, a.body, a.refuse)
+	case r.URL.Path == "/v1/agent/service/register":
+		a.registered = true
+	case r.URL.Path == "/v1/agent/service/deregister/stringsvc-1":
+		a.registered = false
+	case r.Method == http.MethodGet:
+		fmt.Fprint(w, `{"ID":"stringsvc-1","Service":"stringsvc"}`)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (a *fakeAgent) set(status int, body string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.refuse, a.body = status, body
+}
+
+func (a *fakeAgent) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.requests
+}
+
+// logBuffer collects JSON log lines; safe for the Keeper's goroutine and the test at once.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// entries returns the logged lines with the message msg ("": every line).
+func (b *logBuffer) entries(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var found []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if msg == "" || e["@message"] == msg {
+			found = append(found, e)
+		}
+	}
+	return found
+}
+
+func newFakeKeeper(t *testing.T, resync time.Duration) (*Keeper, *fakeAgent, *logBuffer) {
+	t.Helper()
+	agent := &fakeAgent{}
+	srv := httptest.NewServer(agent)
+	t.Cleanup(srv.Close)
+	client, err := api.NewClient(&api.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true, Level: hclog.Info})
+	reg := &api.AgentServiceRegistration{ID: "stringsvc-1", Name: "stringsvc", Address: "127.0.0.1", Port: 9000}
+	return NewKeeper(client, reg, resync, logger), agent, logs
+}
+
+// waitFor polls cond every 10 ms for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+const (
+	deniedMsg   = "consul refused the registration: the ACL token lacks service:write on stringsvc (set CONSUL_HTTP_TOKEN)"
+	unknownMsg  = "consul refused the registration: it does not know the ACL token (set CONSUL_HTTP_TOKEN)"
+	lostMsg     = "registration lost; registering again"
+	cannotMsg   = "cannot register in consul; retrying"
+	deniedByACL = `Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission 'service:write' on "stringsvc"`
+)
+
+func TestKeeperLogsEachFailureStreakOnceAndBacksOff(t *testing.T) {
+	t.Parallel()
+	k, agent, logs := newFakeKeeper(t, 400*time.Millisecond)
+	agent.set(http.StatusForbidden, deniedByACL)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); k.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// A refused token: one clear line for the whole streak, and attempts spaced by the backoff
+	// (after 0, 0.1, 0.3, 0.7, 1.1, 1.5 s: a read and a registration each).
+	start := time.Now()
+	waitFor(t, "four refused attempts", func() bool { return agent.count() >= 8 })
+	time.Sleep(600 * time.Millisecond) // a measurement window
+	if n, elapsed := agent.count(), time.Since(start); n > 2*(2+int(elapsed/(400*time.Millisecond))+2) {
+		t.Errorf("%d requests in %v: the keeper does not back off", n, elapsed)
+	}
+	denied := logs.entries(t, deniedMsg)
+	if len(denied) != 1 {
+		t.Fatalf("%d lines %q, want 1 per streak; log:\n%v", len(denied), deniedMsg, logs.entries(t, ""))
+	}
+	if denied[0]["@level"] != "warn" || !strings.Contains(fmt.Sprint(denied[0]["err"]), "Permission denied") {
+		t.Errorf("line = %v, want a warning with Consul's error", denied[0])
+	}
+
+	// The token is fixed (by an operator, in Consul): registered on the next attempt.
+	agent.set(0, "")
+	waitFor(t, "registered", func() bool { return len(logs.entries(t, "registered in consul")) == 1 })
+
+	// Consul fails while the instance is registered: one "lost" line. Then the token is revoked:
+	// a different failure, said once more.
+	agent.set(http.StatusServiceUnavailable, "agent down")
+	waitFor(t, "lost", func() bool { return len(logs.entries(t, lostMsg)) == 1 })
+	agent.set(http.StatusForbidden, "ACL not found")
+	waitFor(t, "unknown token", func() bool { return len(logs.entries(t, unknownMsg)) == 1 })
+	n := agent.count()
+	waitFor(t, "three more attempts", func() bool { return agent.count() >= n+3 })
+	for msg, want := range map[string]int{deniedMsg: 1, lostMsg: 1, unknownMsg: 1, cannotMsg: 0} {
+		if got := len(logs.entries(t, msg)); got != want {
+			t.Errorf("%d lines %q, want %d", got, msg, want)
+		}
+	}
+	// go-kit's Registrar logs every failed attempt: only at Debug level.
+	for _, e := range logs.entries(t, "") {
+		if e["@level"] == "error" {
+			t.Errorf("error line %v: failures are the keeper's to report, once per streak", e)
+		}
+	}
+}
+
+func TestKeeperSaysWhenConsulCannotBeReached(t *testing.T) {
+	t.Parallel()
+	client, err := api.NewClient(&api.Config{Address: "127.0.0.1:1"}) // nothing listens on port 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true})
+	k := NewKeeper(client, &api.AgentServiceRegistration{ID: "stringsvc-1", Name: "stringsvc"}, time.Second, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); k.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the failure is logged", func() bool { return len(logs.entries(t, cannotMsg)) == 1 })
+	time.Sleep(400 * time.Millisecond) // two retries more
+	if lines := logs.entries(t, ""); len(lines) != 1 {
+		t.Fatalf("log = %v, want the one line %q", lines, cannotMsg)
+	}
+}
+
+func TestDeregisterReturnsTheLastFailure(t *testing.T) {
+	t.Parallel()
+	k, agent, _ := newFakeKeeper(t, time.Second)
+	agent.set(http.StatusForbidden, deniedByACL)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := k.Deregister(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(fmt.Sprint(err), "Permission denied") {
+		t.Fatalf("err = %v, want the deadline and the last refusal", err)
+	}
+}
+
+func TestFailureKind(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want failure
+	}{
+		{"none", nil, failureNone},
+		{"permission denied", api.StatusError{Code: 403, Body: deniedByACL}, failureDenied},
+		{"403 of another wording", api.StatusError{Code: 403, Body: "rpc error: forbidden"}, failureDenied},
+		{"unknown token", api.StatusError{Code: 403, Body: "ACL not found"}, failureUnknownToken},
+		{"wrapped denial", fmt.Errorf("register: %w", errors.New("Unexpected response code: 500 (rpc error making call: Permission denied)")), failureDenied},
+		{"not found", api.StatusError{Code: 404, Body: "unknown service ID"}, failureOther},
+		{"server error", api.StatusError{Code: 500, Body: "no leader"}, failureOther},
+		{"unreachable", errors.New("dial tcp 127.0.0.1:8500: connect: connection refused"), failureOther},
+		{"wrong CA", errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"), failureOther},
+	}
+	for _, tt := range tests {
+		if got := failureKind(tt.err); got != tt.want {
+			t.Errorf("%s: failureKind(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
 	}
 }

@@ -256,25 +256,6 @@ func TestUnreachableConsulIsStillLoggedAsUnreachable(t *testing.T) {
 	}
 }
 
-func TestIsRefusal(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		err  error
-		want bool
-	}{
-		{api.StatusError{Code: 403, Body: "ACL not found"}, true},
-		{api.StatusError{Code: 403, Body: "Permission denied: token lacks permission 'service:read'"}, true},
-		{fmt.Errorf("query: %w", errors.New("Unexpected response code: 500 (rpc error: Permission denied)")), true},
-		{api.StatusError{Code: 500, Body: "No cluster leader"}, false},
-		{errors.New("dial tcp 127.0.0.1:8500: connect: connection refused"), false},
-	}
-	for _, tt := range tests {
-		if got := isRefusal(tt.err); got != tt.want {
-			t.Errorf("isRefusal(%v) = %v, want %v", tt.err, got, tt.want)
-		}
-	}
-}
-
 func equal(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n")
 }

@@ -47,8 +47,16 @@ func Factory(path string, s Settings) sd.Factory {
 			return nil, nil, errors.New("upstream: empty instance address")
 		}
 		client := &fasthttp.HostClient{
-			Addr:                          instance,
-			Dial:                          func(addr string) (net.Conn, error) { return fasthttp.DialTimeout(addr, s.DialTimeout) },
+			Addr: instance,
+			// DialTimeout, not Dial: fasthttp passes it what is left of the request's deadline
+			// (0: none), so that a connect that hangs (a SYN dropped by a full accept queue waits
+			// for a 1 s retransmission) ends with the attempt, not after s.DialTimeout.
+			DialTimeout: func(addr string, left time.Duration) (net.Conn, error) {
+				if left <= 0 || left > s.DialTimeout {
+					left = s.DialTimeout
+				}
+				return fasthttp.DialTimeout(addr, left)
+			},
 			MaxConns:                      s.MaxConns,
 			MaxConnWaitTimeout:            s.MaxConnWait,
 			MaxIdleConnDuration:           s.IdleTimeout,

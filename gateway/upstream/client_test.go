@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,4 +132,64 @@ func TestWrongRequestTypeIsAnError(t *testing.T) {
 	if _, err := newEndpoint(t, server, "/count")(context.Background(), "not a passthrough"); err == nil {
 		t.Fatal("want an error")
 	}
+}
+
+// A connect that hangs ends with the attempt's deadline, not with the (longer) dial timeout.
+func TestHangingConnectEndsWithTheAttempt(t *testing.T) {
+	addr := fullListener(t)
+	settings := testSettings
+	settings.DialTimeout = time.Minute
+	ep, _, err := Factory("/uppercase", settings)(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cause := errors.New("attempt timed out")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, cause)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := ep(ctx, contract.Passthrough{Body: []byte(`{}`)})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("want an error: the connection was never accepted")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the attempt outlived its deadline by 10 s: the dial ignores it")
+	}
+}
+
+// fullListener returns the address of a listening socket whose accept queue is full and never
+// served: a new connection's SYN is dropped, so connecting hangs (SYN retransmissions) rather than
+// being refused.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil { // room for one connection waiting to be accepted
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	// Fill the queue: connections until one no longer completes within 200 ms.
+	for range 8 {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr // the queue is full: this SYN was dropped
+		}
+		t.Cleanup(func() { conn.Close() })
+	}
+	t.Fatal("the accept queue never filled")
+	return ""
 }

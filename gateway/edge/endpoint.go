@@ -76,17 +76,18 @@ func encodeError(ctx *fasthttp.RequestCtx, err error, logger hclog.Logger) {
 	writeError(ctx, code, err)
 }
 
-// status maps an error of the request path to the status the gateway answers.
+// status maps an error of the request path to the status the gateway answers: the rate limit's
+// 429, or the status of the route's failure (proxy.FailureKind).
 func status(err error) int {
-	var attemptsErr *proxy.AttemptsError
-	switch {
-	case errors.Is(err, proxy.ErrNoInstances), errors.Is(err, proxy.ErrAllBreakersOpen):
-		return http.StatusServiceUnavailable
-	case errors.Is(err, proxy.ErrBudgetExhausted):
-		return http.StatusGatewayTimeout
-	case errors.Is(err, ratelimit.ErrLimited):
+	if errors.Is(err, ratelimit.ErrLimited) {
 		return http.StatusTooManyRequests
-	case errors.As(err, &attemptsErr):
+	}
+	switch proxy.FailureKind(err) {
+	case proxy.NoInstances, proxy.BreakersOpen:
+		return http.StatusServiceUnavailable
+	case proxy.BudgetExhausted:
+		return http.StatusGatewayTimeout
+	case proxy.AttemptsFailed:
 		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError

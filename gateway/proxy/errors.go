@@ -36,24 +36,37 @@ func (e *AttemptsError) Error() string {
 
 func (e *AttemptsError) Unwrap() error { return e.Last }
 
-// FailureKind names the kind of a request's failure, the kind label of Metrics.Failures:
-// no_instances, breakers_open, budget_exhausted, attempts_failed or other. An instance's 4xx is
-// the request's answer, not a failure of the gateway: its kind is "".
-func FailureKind(err error) string {
+// Failure is the kind of a request's failure: the kind label of Metrics.Failures, and what
+// package edge answers it with.
+type Failure string
+
+// The kinds of Failure. None is not a failure of the gateway: no error, or an instance's 4xx
+// (the request's answer).
+const (
+	None            Failure = ""
+	NoInstances     Failure = "no_instances"     // ErrNoInstances
+	BreakersOpen    Failure = "breakers_open"    // ErrAllBreakersOpen
+	BudgetExhausted Failure = "budget_exhausted" // ErrBudgetExhausted
+	AttemptsFailed  Failure = "attempts_failed"  // *AttemptsError
+	Other           Failure = "other"
+)
+
+// FailureKind returns the kind of err, an error of a route's endpoint.
+func FailureKind(err error) Failure {
 	var se *contract.StatusError
 	var ae *AttemptsError
 	switch {
 	case err == nil, errors.As(err, &se) && se.IsClientError():
-		return ""
+		return None
 	case errors.Is(err, ErrNoInstances):
-		return "no_instances"
+		return NoInstances
 	case errors.Is(err, ErrAllBreakersOpen):
-		return "breakers_open"
+		return BreakersOpen
 	case errors.Is(err, ErrBudgetExhausted):
-		return "budget_exhausted"
+		return BudgetExhausted
 	case errors.As(err, &ae):
-		return "attempts_failed"
+		return AttemptsFailed
 	default:
-		return "other"
+		return Other
 	}
 }

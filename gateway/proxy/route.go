@@ -83,8 +83,8 @@ func countingFailures(route string, failures metrics.Counter) endpoint.Middlewar
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			response, err := next(ctx, request)
-			if kind := FailureKind(err); kind != "" {
-				failures.With("route", route, "kind", kind).Add(1)
+			if kind := FailureKind(err); kind != None {
+				failures.With("route", route, "kind", string(kind)).Add(1)
 			}
 			return response, err
 		}

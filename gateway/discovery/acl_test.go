@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,8 @@ import (
 	kitconsul "github.com/go-kit/kit/sd/consul"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // answer is one scripted answer of aclConsul: an HTTP error status with body, or n instances,
@@ -84,40 +85,9 @@ func (s *aclConsul) reads() int {
 	return s.selfReads
 }
 
-// syncBuffer is a bytes.Buffer for a logger and a test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// messages returns the logged messages as "level: message".
-func (b *syncBuffer) messages(t *testing.T) []string {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var msgs []string
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var e map[string]any
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		msgs = append(msgs, fmt.Sprintf("%s: %s", e["@level"], e["@message"]))
-	}
-	return msgs
-}
-
 // newACLClient returns a resilientClient (with its token check, as NewInstancer makes it) of an
 // aclConsul with script, sending token ("": none).
-func newACLClient(t *testing.T, token string, script ...answer) (*resilientClient, *aclConsul, *syncBuffer) {
+func newACLClient(t *testing.T, token string, script ...answer) (*resilientClient, *aclConsul, *testkit.Logs) {
 	t.Helper()
 	consul := &aclConsul{script: script}
 	srv := httptest.NewServer(consul)
@@ -126,8 +96,7 @@ func newACLClient(t *testing.T, token string, script ...answer) (*resilientClien
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	logger := hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true})
+	logger, logs := testkit.NewLogger(hclog.Info)
 	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: context.Background(), wait: 20 * time.Millisecond, logger: logger}
 	c.acl.self = selfCheck(client)
 	return c, consul, logs
@@ -151,7 +120,7 @@ func TestAnswersFilteredByACLsAreLoggedOncePerStreak(t *testing.T) {
 			t.Fatalf("query %d: %d entries, err %v; want %d", i, len(entries), err, want)
 		}
 	}
-	if got, want := logs.messages(t), []string{hiddenMsg, shownMsg}; !equal(got, want) {
+	if got, want := logs.Messages(t), []string{hiddenMsg, shownMsg}; !equal(got, want) {
 		t.Fatalf("log = %q, want %q", got, want)
 	}
 	if consul.reads() != 0 {
@@ -181,7 +150,7 @@ func TestEmptyAnswersToAGatewayWithoutTokenAreLoggedOnce(t *testing.T) {
 	if elapsed := time.Since(start); elapsed < 3*c.wait {
 		t.Errorf("4 queries in %v: want one per wait bound (%v) while hidden", elapsed, c.wait)
 	}
-	if got, want := logs.messages(t), []string{tokenlessMsg, shownMsg}; !equal(got, want) {
+	if got, want := logs.Messages(t), []string{tokenlessMsg, shownMsg}; !equal(got, want) {
 		t.Fatalf("log = %q, want %q", got, want)
 	}
 	if consul.reads() != 1 {
@@ -195,14 +164,14 @@ func TestEmptyAnswersWithAKnownTokenOrWithoutDenyAreNotACLs(t *testing.T) {
 	c, consul, logs := newACLClient(t, "good", answer{deny: true}, answer{deny: true})
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
-	if got := logs.messages(t); len(got) != 0 || consul.reads() != 1 {
+	if got := logs.Messages(t); len(got) != 0 || consul.reads() != 1 {
 		t.Errorf("log = %q, %d reads of the token; want nothing logged, 1 read", got, consul.reads())
 	}
 	// No token, but no ACLs that deny (default allow): empty means empty; nothing is asked.
 	c, consul, logs = newACLClient(t, "", answer{}, answer{})
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
-	if got := logs.messages(t); len(got) != 0 || consul.reads() != 0 {
+	if got := logs.Messages(t); len(got) != 0 || consul.reads() != 0 {
 		t.Errorf("log = %q, %d reads of the token; want nothing logged, no read", got, consul.reads())
 	}
 }
@@ -222,7 +191,7 @@ func TestFilteredEmptyAnswersHeldBackAreLoggedToo(t *testing.T) {
 		shownMsg,
 		"info: instances pass again",
 	}
-	if got := logs.messages(t); !equal(got, want) {
+	if got := logs.Messages(t); !equal(got, want) {
 		t.Fatalf("log = %q, want %q", got, want)
 	}
 }
@@ -242,7 +211,7 @@ func TestRefusedTokenIsLoggedAsSuch(t *testing.T) {
 	if entries, _, err := c.Service("stringsvc", "", true, &api.QueryOptions{}); err != nil || len(entries) != 1 {
 		t.Fatalf("%d entries, err %v", len(entries), err)
 	}
-	if got, want := logs.messages(t), []string{refusedMsg, "info: consul reachable again"}; !equal(got, want) {
+	if got, want := logs.Messages(t), []string{refusedMsg, "info: consul reachable again"}; !equal(got, want) {
 		t.Fatalf("log = %q, want %q", got, want)
 	}
 }
@@ -251,7 +220,7 @@ func TestUnreachableConsulIsStillLoggedAsUnreachable(t *testing.T) {
 	t.Parallel()
 	c, _, logs := newACLClient(t, "", answer{status: http.StatusInternalServerError, body: "No cluster leader"})
 	c.Service("stringsvc", "", true, &api.QueryOptions{})
-	if got, want := logs.messages(t), []string{"warn: consul unreachable; keeping the instances known so far"}; !equal(got, want) {
+	if got, want := logs.Messages(t), []string{"warn: consul unreachable; keeping the instances known so far"}; !equal(got, want) {
 		t.Fatalf("log = %q, want %q", got, want)
 	}
 }

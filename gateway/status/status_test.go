@@ -17,6 +17,7 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // hostileError is what a failing instance's error says: the page must show it as text.
@@ -44,14 +45,12 @@ func newRegistry(t *testing.T) *proxy.Registry {
 	for _, name := range []string{"uppercase", "count"} {
 		route := proxy.NewRoute(name, sd.FixedInstancer{"127.0.0.1:1001", "127.0.0.1:1002"}, factory, settings)
 		t.Cleanup(route.Close)
-		// The Endpointer takes in the instances in a goroutine of its own.
-		deadline := time.Now().Add(5 * time.Second)
-		for _, err := route.Endpoint(context.Background(), nil); errors.Is(err, proxy.ErrNoInstances); _, err = route.Endpoint(context.Background(), nil) {
-			if time.Now().After(deadline) {
-				t.Fatal("the route never knew its instances")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		// The Endpointer takes in the instances in a goroutine of its own: the first request
+		// that finds them is the first of four.
+		testkit.Eventually(t, 5*time.Second, "the route knows its instances", func() bool {
+			_, err := route.Endpoint(context.Background(), nil)
+			return !errors.Is(err, proxy.ErrNoInstances)
+		})
 		for range 3 { // round-robin started at a, then b, a, b: a fails twice, b answers all four
 			if _, err := route.Endpoint(context.Background(), nil); err != nil {
 				t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // anonymousToken is the AccessorID of Consul's anonymous token: what a request without a token
@@ -274,7 +276,7 @@ tls {
 	c.proc = startProcess(t, "consul", bins.consul, nil,
 		"agent", "-dev", "-config-file", file, "-log-level", "warn")
 	c.api = c.client(t, c.management)
-	eventually(t, 20*time.Second, "consul's ACL system answers the management token", func() bool {
+	testkit.Eventually(t, 20*time.Second, "consul's ACL system answers the management token", func() bool {
 		_, _, err := c.api.ACL().TokenReadSelf(nil)
 		return err == nil
 	})
@@ -325,7 +327,7 @@ func (c *aclConsul) grantAnonymous(t *testing.T, rules string) {
 // waitPassingIDs waits until exactly the instances ids pass (asked with the management token).
 func (c *aclConsul) waitPassingIDs(t *testing.T, ids []string, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, fmt.Sprintf("instances %v pass in consul", ids), func() bool {
+	testkit.Eventually(t, timeout, fmt.Sprintf("instances %v pass in consul", ids), func() bool {
 		entries, _, err := c.api.Health().Service(service, "", true, nil)
 		if err != nil || len(entries) != len(ids) {
 			return false

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 const (
@@ -40,7 +42,7 @@ func startConsul(t *testing.T) *consulAgent {
 		"-hcl", "disable_update_check = true")
 	c := connectConsul(t)
 	c.proc = p
-	eventually(t, 20*time.Second, "consul has a leader", func() bool {
+	testkit.Eventually(t, 20*time.Second, "consul has a leader", func() bool {
 		leader, err := c.api.Status().Leader()
 		return err == nil && leader != ""
 	})
@@ -106,7 +108,7 @@ func (c *consulAgent) passingInstances(t *testing.T) []*instance {
 
 func (c *consulAgent) waitPassing(t *testing.T, n int, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, fmt.Sprintf("%d passing instances in consul", n), func() bool {
+	testkit.Eventually(t, timeout, fmt.Sprintf("%d passing instances in consul", n), func() bool {
 		ids, _, err := c.api.Health().Service(service, "", true, nil)
 		return err == nil && len(ids) == n
 	})
@@ -195,7 +197,7 @@ func (g *gateway) post(t *testing.T, path, body string) (int, string) {
 // not listen yet counts as not answering).
 func (g *gateway) waitRoutes(t *testing.T, n int, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, fmt.Sprintf("the gateway answers %d requests in a row", n), func() bool {
+	testkit.Eventually(t, timeout, fmt.Sprintf("the gateway answers %d requests in a row", n), func() bool {
 		for range n {
 			resp, err := http.Post(g.url+"/stringsvc/uppercase", "application/json", strings.NewReader(`{"s":"ready"}`))
 			if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 func TestServicesRegisterWhenConsulStartsAfterThem(t *testing.T) {
@@ -52,7 +54,7 @@ func TestConsulRestartLosesNoRequestsAndDiscoveryResumes(t *testing.T) {
 	// Discovery has resumed only if an instance that appears now gets traffic.
 	added := startStringsvc(t)
 	s.consul.waitPassing(t, 4, 10*time.Second)
-	eventually(t, 3*time.Second, "the gateway routes to the instance added after the restart",
+	testkit.Eventually(t, 3*time.Second, "the gateway routes to the instance added after the restart",
 		func() bool { return added.served(t) > 0 })
 	requireNoFailures(t, l.wait(t))
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —
@@ -147,7 +149,7 @@ func (e *endToEnd) allocStop(t *testing.T) {
 	}
 	requireNoFailures(t, l.wait(t))
 
-	eventually(t, 60*time.Second, "a replacement allocation passes in consul and the stopped one is gone", func() bool {
+	testkit.Eventually(t, 60*time.Second, "a replacement allocation passes in consul and the stopped one is gone", func() bool {
 		ids := e.consul.instanceIDs(t, false)
 		passing := e.consul.passing(t)
 		return len(passing) == 3 && len(ids) == 3 && !slices.Contains(ids, instanceID(stopped))
@@ -161,7 +163,7 @@ func (e *endToEnd) allocStop(t *testing.T) {
 	if replacement == nil {
 		t.Fatalf("no new instance among %v", e.consul.passing(t))
 	}
-	eventually(t, 10*time.Second, "the replacement serves requests", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the replacement serves requests", func() bool {
 		e.gateway.post(t, "/stringsvc/uppercase", `{"s":"replacement"}`)
 		return replacement.served(t) > 0
 	})
@@ -206,10 +208,10 @@ func (e *endToEnd) jobStop(t *testing.T) {
 	if out, err := e.nomad.cli(t, nil, "job", "stop", "stringsvc"); err != nil {
 		t.Fatalf("nomad job stop: %v\n%s", err, out)
 	}
-	eventually(t, 60*time.Second, "no stringsvc instance is left in consul", func() bool {
+	testkit.Eventually(t, 60*time.Second, "no stringsvc instance is left in consul", func() bool {
 		return len(e.consul.instanceIDs(t, false)) == 0
 	})
-	eventually(t, 30*time.Second, "every stringsvc allocation has finished", func() bool {
+	testkit.Eventually(t, 30*time.Second, "every stringsvc allocation has finished", func() bool {
 		return len(e.nomad.running(t, "stringsvc")) == 0
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // faultAfter is when, in a load run, the fault is injected.
@@ -46,7 +48,7 @@ func TestTerminatedInstanceLeavesConsulBeforeExitingAndLosesNoRequests(t *testin
 	l := startLoad(s.gateway, 16, faultAfter+drain+3*time.Second)
 	time.Sleep(faultAfter)
 	leaving.proc.signal(t, syscall.SIGTERM)
-	eventually(t, 5*time.Second, "the instance leaves consul", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the instance leaves consul", func() bool {
 		return !slices.Contains(s.consul.instanceIDs(t, false), leaving.id)
 	})
 	if !leaving.proc.running() {
@@ -65,7 +67,7 @@ func TestAllInstancesGoneIsAFast503(t *testing.T) {
 	}
 	// The gateway fails static (keeps the last known instances when Consul reports none), so it is
 	// the breakers that find out: refused connections open them, then the answer is 503 at once.
-	eventually(t, 5*time.Second, "the gateway answers 503 with every breaker open", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the gateway answers 503 with every breaker open", func() bool {
 		status, answer := s.gateway.post(t, "/stringsvc/uppercase", `{"s":"gone"}`)
 		return status == http.StatusServiceUnavailable && strings.Contains(answer, "breaker is open")
 	})

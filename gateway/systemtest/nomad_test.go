@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 const nomadAddr = "http://127.0.0.1:4646"
@@ -53,7 +55,7 @@ func startNomad(t *testing.T) *nomadAgent {
 	// Runs before startProcess's cleanup (LIFO): stop the jobs and the agent in order first.
 	t.Cleanup(func() { n.stop(t) })
 
-	eventually(t, 30*time.Second, "the nomad node is ready with raw_exec", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the nomad node is ready with raw_exec", func() bool {
 		var nodes []struct {
 			Status  string
 			Drivers map[string]struct{ Healthy bool }

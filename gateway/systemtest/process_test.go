@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // process is a program the test started, with its output captured line by line. It is stopped
@@ -117,7 +119,7 @@ func (p *process) waitExit(t *testing.T, timeout time.Duration) int {
 func (p *process) waitLogEntry(t *testing.T, msg string, timeout time.Duration) map[string]any {
 	t.Helper()
 	var found map[string]any
-	eventually(t, timeout, fmt.Sprintf("%s logs %q", p.name, msg), func() bool {
+	testkit.Eventually(t, timeout, fmt.Sprintf("%s logs %q", p.name, msg), func() bool {
 		found = p.findLogEntry(msg, nil)
 		return found != nil
 	})
@@ -140,16 +142,4 @@ func (p *process) findLogEntry(msg string, want map[string]string) map[string]an
 		}
 	}
 	return nil
-}
-
-// eventually polls cond every 20 ms until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

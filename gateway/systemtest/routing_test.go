@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 func TestGatewayAnswersThroughTheInstances(t *testing.T) {
@@ -76,7 +78,7 @@ func TestNewInstanceGetsTrafficWithinASecondOfPassing(t *testing.T) {
 	l := startLoad(s.gateway, 4, 8*time.Second)
 	added := startStringsvc(t)
 	var passing time.Time
-	eventually(t, 5*time.Second, "the new instance passes in consul", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the new instance passes in consul", func() bool {
 		for _, id := range s.consul.passing(t) {
 			if id == added.id {
 				passing = time.Now()
@@ -85,7 +87,7 @@ func TestNewInstanceGetsTrafficWithinASecondOfPassing(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, 5*time.Second, "the new instance serves a request", func() bool { return added.served(t) > 0 })
+	testkit.Eventually(t, 5*time.Second, "the new instance serves a request", func() bool { return added.served(t) > 0 })
 	delay := time.Since(passing)
 	t.Logf("first request %v after the instance passed", delay)
 	if delay > time.Second {

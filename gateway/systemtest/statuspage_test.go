@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // breakerOpen is the gateway's -breaker-open in this test: how long an open breaker waits before
@@ -46,7 +48,7 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 	g.waitRoutes(t, 10, 10*time.Second)
 
 	failing.Store(true)
-	eventually(t, 10*time.Second, "the failing instance's breaker opens", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the failing instance's breaker opens", func() bool {
 		if status, answer := g.post(t, "/stringsvc/uppercase", `{"s":"probe"}`); status != http.StatusOK {
 			t.Fatalf("answered %d %s: another instance should have answered", status, answer)
 		}
@@ -68,7 +70,7 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 	saveScreenshot(t, chromium, g.url+"/status")
 
 	failing.Store(false)
-	eventually(t, 2*breakerOpen, "the recovered instance's breaker closes", func() bool {
+	testkit.Eventually(t, 2*breakerOpen, "the recovered instance's breaker closes", func() bool {
 		g.post(t, "/stringsvc/uppercase", `{"s":"probe"}`)
 		return g.breakerState(t, flaky) == "closed"
 	})
@@ -147,15 +149,7 @@ func (g *gateway) breakerState(t *testing.T, instance string) string {
 // metric returns the value of one series of the gateway's /metrics (-1: absent).
 func (g *gateway) metric(t *testing.T, series string) float64 {
 	t.Helper()
-	for _, line := range strings.Split(string(g.get(t, "/metrics")), "\n") {
-		if value, ok := strings.CutPrefix(line, series+" "); ok {
-			var v float64
-			if _, err := fmt.Sscan(value, &v); err == nil {
-				return v
-			}
-		}
-	}
-	return -1
+	return testkit.MetricValue(string(g.get(t, "/metrics")), series)
 }
 
 // get returns the body of a 200 answer to GET path.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // nodeAddrs are the addresses of scripts/cluster.sh's nodes: node i is nodeAddrs[i-1].
@@ -69,7 +71,7 @@ func (c *threeNodes) nomadQuorum(t *testing.T) {
 }
 
 func (c *threeNodes) consulQuorum(t *testing.T) {
-	eventually(t, 30*time.Second, "the three consul agents name one leader among 3 raft peers", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the three consul agents name one leader among 3 raft peers", func() bool {
 		leaders := map[string]bool{}
 		for _, agent := range c.consul {
 			leader, err := agent.api.Status().Leader()
@@ -193,7 +195,7 @@ func (c *threeNodes) nodeLoss(t *testing.T) {
 	t.Logf("nomad's leader was on %s; %s", name, strings.TrimSpace(out))
 
 	var replacement allocation
-	eventually(t, 2*time.Minute, "nomad runs a replacement of the lost stringsvc allocation", func() bool {
+	testkit.Eventually(t, 2*time.Minute, "nomad runs a replacement of the lost stringsvc allocation", func() bool {
 		running, err := nomad.tryRunning("stringsvc") // fails while a new leader is elected
 		if err != nil {
 			return false
@@ -211,7 +213,7 @@ func (c *threeNodes) nodeLoss(t *testing.T) {
 		t.Fatalf("the replacement %s was placed on the crashed %s", replacement.ID, name)
 	}
 	var in *instance
-	eventually(t, time.Minute, "the replacement passes in consul, the lost instance does not", func() bool {
+	testkit.Eventually(t, time.Minute, "the replacement passes in consul, the lost instance does not", func() bool {
 		instances := consul.passingInstances(t)
 		i := slices.IndexFunc(instances, func(in *instance) bool { return in.id == instanceID(replacement) })
 		if len(instances) != 3 || i < 0 {
@@ -221,13 +223,13 @@ func (c *threeNodes) nodeLoss(t *testing.T) {
 		return !slices.ContainsFunc(instances, func(in *instance) bool { return strings.HasPrefix(in.addr, nodeAddrs[lost]+":") })
 	})
 	passing := time.Since(crashed)
-	eventually(t, 10*time.Second, "the replacement gets traffic", func() bool { return in.served(t) > 0 })
+	testkit.Eventually(t, 10*time.Second, "the replacement gets traffic", func() bool { return in.served(t) > 0 })
 	l.stop()
 	requireNoFailures(t, l.wait(t))
 	t.Logf("%s crashed: replacement allocation running after %v, passing in consul after %v", name,
 		placed.Round(100*time.Millisecond), passing.Round(100*time.Millisecond))
 
-	eventually(t, 30*time.Second, "the two surviving consul servers name one leader among them", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the two surviving consul servers name one leader among them", func() bool {
 		var leaders []string
 		for i, agent := range c.consul {
 			if i != lost {

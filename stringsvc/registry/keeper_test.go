@@ -1,9 +1,7 @@
 package registry
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 // The backoff, and what Run and Deregister log and do against a fake agent (fakeAgent); the real
@@ -116,40 +116,7 @@ func (a *fakeAgent) count() int {
 	return a.requests
 }
 
-// logBuffer collects JSON log lines; safe for the Keeper's goroutine and the test at once.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// entries returns the logged lines with the message msg ("": every line).
-func (b *logBuffer) entries(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var found []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var e map[string]any
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if msg == "" || e["@message"] == msg {
-			found = append(found, e)
-		}
-	}
-	return found
-}
-
-func newFakeKeeper(t *testing.T, resync time.Duration) (*Keeper, *fakeAgent, *logBuffer) {
+func newFakeKeeper(t *testing.T, resync time.Duration) (*Keeper, *fakeAgent, *testkit.Logs) {
 	t.Helper()
 	agent := &fakeAgent{}
 	srv := httptest.NewServer(agent)
@@ -158,20 +125,9 @@ func newFakeKeeper(t *testing.T, resync time.Duration) (*Keeper, *fakeAgent, *lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
-	logger := hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true, Level: hclog.Info})
+	logger, logs := testkit.NewLogger(hclog.Info)
 	reg := &api.AgentServiceRegistration{ID: "stringsvc-1", Name: "stringsvc", Address: "127.0.0.1", Port: 9000}
 	return NewKeeper(client, reg, resync, logger), agent, logs
-}
-
-// waitFor polls cond every 10 ms for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
 }
 
 const (
@@ -194,14 +150,14 @@ func TestKeeperLogsEachFailureStreakOnceAndBacksOff(t *testing.T) {
 	// A refused token: one clear line for the whole streak, and attempts spaced by the backoff
 	// (after 0, 0.1, 0.3, 0.7, 1.1, 1.5 s: a read and a registration each).
 	start := time.Now()
-	waitFor(t, "four refused attempts", func() bool { return agent.count() >= 8 })
+	testkit.Eventually(t, 5*time.Second, "four refused attempts", func() bool { return agent.count() >= 8 })
 	time.Sleep(600 * time.Millisecond) // a measurement window
 	if n, elapsed := agent.count(), time.Since(start); n > 2*(2+int(elapsed/(400*time.Millisecond))+2) {
 		t.Errorf("%d requests in %v: the keeper does not back off", n, elapsed)
 	}
-	denied := logs.entries(t, deniedMsg)
+	denied := logs.Entries(t, deniedMsg)
 	if len(denied) != 1 {
-		t.Fatalf("%d lines %q, want 1 per streak; log:\n%v", len(denied), deniedMsg, logs.entries(t, ""))
+		t.Fatalf("%d lines %q, want 1 per streak; log:\n%v", len(denied), deniedMsg, logs.Entries(t, ""))
 	}
 	if denied[0]["@level"] != "warn" || !strings.Contains(fmt.Sprint(denied[0]["err"]), "Permission denied") {
 		t.Errorf("line = %v, want a warning with Consul's error", denied[0])
@@ -209,23 +165,23 @@ func TestKeeperLogsEachFailureStreakOnceAndBacksOff(t *testing.T) {
 
 	// The token is fixed (by an operator, in Consul): registered on the next attempt.
 	agent.set(0, "")
-	waitFor(t, "registered", func() bool { return len(logs.entries(t, "registered in consul")) == 1 })
+	testkit.Eventually(t, 5*time.Second, "registered", func() bool { return len(logs.Entries(t, "registered in consul")) == 1 })
 
 	// Consul fails while the instance is registered: one "lost" line. Then the token is revoked:
 	// a different failure, said once more.
 	agent.set(http.StatusServiceUnavailable, "agent down")
-	waitFor(t, "lost", func() bool { return len(logs.entries(t, lostMsg)) == 1 })
+	testkit.Eventually(t, 5*time.Second, "lost", func() bool { return len(logs.Entries(t, lostMsg)) == 1 })
 	agent.set(http.StatusForbidden, "ACL not found")
-	waitFor(t, "unknown token", func() bool { return len(logs.entries(t, unknownMsg)) == 1 })
+	testkit.Eventually(t, 5*time.Second, "unknown token", func() bool { return len(logs.Entries(t, unknownMsg)) == 1 })
 	n := agent.count()
-	waitFor(t, "three more attempts", func() bool { return agent.count() >= n+3 })
+	testkit.Eventually(t, 5*time.Second, "three more attempts", func() bool { return agent.count() >= n+3 })
 	for msg, want := range map[string]int{deniedMsg: 1, lostMsg: 1, unknownMsg: 1, cannotMsg: 0} {
-		if got := len(logs.entries(t, msg)); got != want {
+		if got := len(logs.Entries(t, msg)); got != want {
 			t.Errorf("%d lines %q, want %d", got, msg, want)
 		}
 	}
 	// go-kit's Registrar logs every failed attempt: only at Debug level.
-	for _, e := range logs.entries(t, "") {
+	for _, e := range logs.Entries(t, "") {
 		if e["@level"] == "error" {
 			t.Errorf("error line %v: failures are the keeper's to report, once per streak", e)
 		}
@@ -238,16 +194,15 @@ func TestKeeperSaysWhenConsulCannotBeReached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
-	logger := hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true})
+	logger, logs := testkit.NewLogger(hclog.Info)
 	k := NewKeeper(client, &api.AgentServiceRegistration{ID: "stringsvc-1", Name: "stringsvc"}, time.Second, logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); k.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "the failure is logged", func() bool { return len(logs.entries(t, cannotMsg)) == 1 })
+	testkit.Eventually(t, 5*time.Second, "the failure is logged", func() bool { return len(logs.Entries(t, cannotMsg)) == 1 })
 	time.Sleep(400 * time.Millisecond) // two retries more
-	if lines := logs.entries(t, ""); len(lines) != 1 {
+	if lines := logs.Entries(t, ""); len(lines) != 1 {
 		t.Fatalf("log = %v, want the one line %q", lines, cannotMsg)
 	}
 }

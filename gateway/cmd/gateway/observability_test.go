@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/service"
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )
 
@@ -30,7 +30,7 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	gateway := startGatewayWith(t, []string{healthy, flaky}, func(p *parts) { p.settings.Breaker.Open = open })
 
 	failing.Store(true)
-	eventually(t, 5*time.Second, "the flaky instance's breaker opens", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the flaky instance's breaker opens", func() bool {
 		postUppercase(t, gateway) // answered by the healthy instance, after a retry if need be
 		return breakerState(t, gateway, flaky) == "open"
 	})
@@ -46,10 +46,10 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if v := metricValue(metrics, `gateway_retries_total{route="uppercase"}`); v < 3 {
+	if v := testkit.MetricValue(metrics, `gateway_retries_total{route="uppercase"}`); v < 3 {
 		t.Errorf("retries = %v, want at least one per failed attempt (3)", v)
 	}
-	if v := metricValue(metrics, `gateway_requests_total{code="200",route="uppercase"}`); v < 3 {
+	if v := testkit.MetricValue(metrics, `gateway_requests_total{code="200",route="uppercase"}`); v < 3 {
 		t.Errorf("requests answered 200 = %v: every request should have been answered", v)
 	}
 	report := statusReport(t, gateway)
@@ -63,7 +63,7 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	}
 
 	failing.Store(false)
-	eventually(t, 10*open, "the recovered instance's breaker closes", func() bool {
+	testkit.Eventually(t, 10*open, "the recovered instance's breaker closes", func() bool {
 		postUppercase(t, gateway)
 		return breakerState(t, gateway, flaky) == "closed"
 	})
@@ -132,20 +132,6 @@ func get(t *testing.T, url, accept string) string {
 	return string(body)
 }
 
-// metricValue returns the value of the series named exactly so in a Prometheus text exposition
-// (-1: absent).
-func metricValue(exposition, series string) float64 {
-	for _, line := range strings.Split(exposition, "\n") {
-		if value, ok := strings.CutPrefix(line, series+" "); ok {
-			v, err := strconv.ParseFloat(value, 64)
-			if err == nil {
-				return v
-			}
-		}
-	}
-	return -1
-}
-
 func statusReport(t *testing.T, gateway string) status.Report {
 	t.Helper()
 	var report status.Report
@@ -174,16 +160,4 @@ func routeState(t *testing.T, report status.Report, instance, route string) stat
 func breakerState(t *testing.T, gateway, instance string) string {
 	t.Helper()
 	return routeState(t, statusReport(t, gateway), instance, "uppercase").Breaker
-}
-
-// eventually polls cond until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -40,7 +40,7 @@ func failing(err error) endpoint.Endpoint {
 }
 
 func TestEndpointHandlerPassesBytesBothWays(t *testing.T) {
-	status, ctype, body, _ := serve(EndpointHandler(echo, hclog.NewNullLogger()), http.MethodPost, "/x", `{"s":"foo"}`)
+	status, ctype, body, _ := serve(EndpointHandler("x", echo, quietLog(t)), http.MethodPost, "/x", `{"s":"foo"}`)
 	if status != 200 || ctype != contract.JSONContentType || body != `{"echo":{"s":"foo"}}` {
 		t.Fatalf("got %d (%s) %s", status, ctype, body)
 	}
@@ -58,13 +58,17 @@ func TestEndpointHandlerErrors(t *testing.T) {
 		{"no instances", proxy.ErrNoInstances, 503, `{"err":"no instances of the service are available"}`},
 		{"every breaker open", proxy.ErrAllBreakersOpen, 503, `{"err":"every instance's circuit breaker is open"}`},
 		{"budget exhausted", proxy.ErrBudgetExhausted, 504, `{"err":"the request's time budget ran out"}`},
+		{"shed", proxy.ErrShed, 503, `{"err":"the service is at its concurrency limit; retry later"}`},
 		{"all attempts failed", &proxy.AttemptsError{Attempts: 3, Last: errors.New("refused")}, 502, `{"err":"all 3 attempts failed; last: refused"}`},
 		{"unexpected", errors.New("surprise"), 500, `{"err":"surprise"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, ctype, body, _ := serve(EndpointHandler(failing(tc.err), hclog.NewNullLogger()), http.MethodPost, "/x", `{}`)
+			status, ctype, body, ctx := serve(EndpointHandler("x", failing(tc.err), quietLog(t)), http.MethodPost, "/x", `{}`)
 			if status != tc.status || ctype != contract.JSONContentType || body != tc.body {
 				t.Fatalf("got %d (%s) %s, want %d %s", status, ctype, body, tc.status, tc.body)
+			}
+			if retryAfter := string(ctx.Response.Header.Peek("Retry-After")); (tc.err == proxy.ErrShed) != (retryAfter == "1") {
+				t.Fatalf("Retry-After = %q", retryAfter)
 			}
 		})
 	}
@@ -72,13 +76,13 @@ func TestEndpointHandlerErrors(t *testing.T) {
 
 func TestEndpointHandlerWrongAnswerTypeIsA500(t *testing.T) {
 	typed := func(context.Context, any) (any, error) { return contract.CountResponse{V: 1}, nil }
-	if status, _, _, _ := serve(EndpointHandler(typed, hclog.NewNullLogger()), http.MethodPost, "/x", `{}`); status != 500 {
+	if status, _, _, _ := serve(EndpointHandler("x", typed, quietLog(t)), http.MethodPost, "/x", `{}`); status != 500 {
 		t.Fatalf("status %d, want 500", status)
 	}
 }
 
 func TestRouter(t *testing.T) {
-	router := NewRouter(Route{Method: http.MethodPost, Path: "/svc/echo", Handler: EndpointHandler(echo, hclog.NewNullLogger())})
+	router := NewRouter(Route{Method: http.MethodPost, Path: "/svc/echo", Handler: EndpointHandler("x", echo, quietLog(t))})
 	if status, _, body, _ := serve(router, http.MethodPost, "/svc/echo", `1`); status != 200 || body != `{"echo":1}` {
 		t.Errorf("route: %d %s", status, body)
 	}
@@ -94,7 +98,7 @@ func TestRouter(t *testing.T) {
 func TestEndpointHandlerRefusesBodiesOverTheLimit(t *testing.T) {
 	called := false
 	ep := func(context.Context, any) (any, error) { called = true; return contract.Passthrough{}, nil }
-	status, _, body, _ := serve(EndpointHandler(ep, hclog.NewNullLogger()), http.MethodPost, "/x", strings.Repeat("x", contract.MaxBodyBytes+1))
+	status, _, body, _ := serve(EndpointHandler("x", ep, quietLog(t)), http.MethodPost, "/x", strings.Repeat("x", contract.MaxBodyBytes+1))
 	if status != 413 || body != `{"err":"request body is larger than 1048576 bytes"}` || called {
 		t.Fatalf("got %d %s (endpoint called: %v), want 413 without calling the endpoint", status, body, called)
 	}
@@ -127,5 +131,28 @@ func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
 	}
 	if called {
 		t.Fatal("the handler ran for an oversized body")
+	}
+}
+
+// A request fasthttp cannot parse gets a short JSON 400 that does not quote the request.
+func TestServerDoesNotEchoAMalformedRequest(t *testing.T) {
+	server := NewServer(func(*fasthttp.RequestCtx) {}, hclog.NewNullLogger(), DefaultLimits())
+	ln := fasthttputil.NewInmemoryListener()
+	defer ln.Close()
+	go func() { _ = server.Serve(ln) }()
+	conn, err := ln.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /<script>secret HTTP/1.1 garbage\r\nno colon here\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var resp fasthttp.Response
+	if err := resp.Read(bufio.NewReader(conn)); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode() != 400 || string(resp.Body()) != `{"err":"malformed HTTP request"}` {
+		t.Fatalf("got %d %s, want 400 {\"err\":\"malformed HTTP request\"}", resp.StatusCode(), resp.Body())
 	}
 }

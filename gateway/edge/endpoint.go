@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/ratelimit"
-	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
 
 	"github.com/example/gokit-nomad/gateway/proxy"
@@ -21,11 +20,11 @@ import (
 // body. An instance's 4xx is passed through unchanged; the gateway's own failures are answered in
 // the contract's JSON shape and logged. The request's ID (the client's X-Request-ID, or a new one:
 // package requestid) goes to ep in its context, on to the instance, into the gateway's log lines
-// and back in the answer.
+// and back in the answer. The gateway's own failures (5xx) go to failures, by route.
 //
 // ep runs under context.Background(): fasthttp does not tell a handler that its client went away,
 // so a request whose client disconnects runs on within its budget (proxy.RetryPolicy.Budget).
-func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.RequestHandler {
+func EndpointHandler(route string, ep endpoint.Endpoint, failures *FailureLog) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		// The instances check it too, but a body of another type is not worth forwarding.
 		if err := contract.CheckContentType(string(ctx.Request.Header.ContentType())); err != nil {
@@ -39,15 +38,19 @@ func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.Request
 		}
 		id := requestid.Accept(string(ctx.Request.Header.Peek(requestid.Header)))
 		ctx.Response.Header.Set(requestid.Header, id)
-		// The body buffer belongs to ctx and is reused after the handler returns; ep is done
-		// with it by then (every attempt has ended, its deadline included).
+		// The body buffer belongs to ctx and is reused after the handler returns, while an
+		// attempt that lost to a hedge, or outlived the budget by a moment, may still be
+		// sending it: ep gets a copy of its own.
+		body = append([]byte(nil), body...)
 		response, err := ep(requestid.NewContext(context.Background(), id), contract.Passthrough{Body: body})
 		answer, ok := response.(contract.Passthrough)
 		if err == nil && !ok {
 			err = errors.New("endpoint answered something other than contract.Passthrough")
 		}
 		if err != nil {
-			encodeError(ctx, err, logger.With("request_id", id))
+			if code := encodeError(ctx, err); code >= 500 {
+				failures.Failed(route, code, id, err)
+			}
 			return
 		}
 		ctx.SetStatusCode(http.StatusOK)
@@ -56,24 +59,24 @@ func EndpointHandler(ep endpoint.Endpoint, logger hclog.Logger) fasthttp.Request
 	}
 }
 
-// encodeError writes err: an instance's 4xx as the instance sent it, anything else as the status
-// the gateway answers (see status) with an ErrorBody. Failures of the gateway (5xx) are logged.
-func encodeError(ctx *fasthttp.RequestCtx, err error, logger hclog.Logger) {
+// encodeError writes err, and returns the status: an instance's 4xx as the instance sent it,
+// anything else as the status the gateway answers (see status) with an ErrorBody.
+func encodeError(ctx *fasthttp.RequestCtx, err error) int {
 	var instanceErr *contract.StatusError
 	if errors.As(err, &instanceErr) && instanceErr.IsClientError() {
 		ctx.SetStatusCode(instanceErr.Status)
 		ctx.SetContentType(contract.JSONContentType)
 		ctx.SetBody(instanceErr.Body)
-		return
+		return instanceErr.Status
 	}
 	code := status(err)
-	if code == http.StatusTooManyRequests {
-		ctx.Response.Header.Set("Retry-After", "1") // the limit is at least 1 request/s
-	}
-	if code >= 500 {
-		logger.Warn("request failed", "path", string(ctx.Path()), "status", code, "err", err)
+	if code == http.StatusTooManyRequests || proxy.FailureKind(err) == proxy.Shed {
+		// The rate limit is at least 1 request/s; a shed request may come back as soon as the
+		// spike that filled the queue has passed.
+		ctx.Response.Header.Set("Retry-After", "1")
 	}
 	writeError(ctx, code, err)
+	return code
 }
 
 // status maps an error of the request path to the status the gateway answers: the rate limit's
@@ -83,7 +86,7 @@ func status(err error) int {
 		return http.StatusTooManyRequests
 	}
 	switch proxy.FailureKind(err) {
-	case proxy.NoInstances, proxy.BreakersOpen:
+	case proxy.NoInstances, proxy.BreakersOpen, proxy.Shed:
 		return http.StatusServiceUnavailable
 	case proxy.BudgetExhausted:
 		return http.StatusGatewayTimeout

@@ -58,6 +58,9 @@ func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger, limits Limi
 	}
 }
 
+// errMalformedRequest answers a request that is not HTTP/1.x as fasthttp reads it.
+var errMalformedRequest = errors.New("malformed HTTP request")
+
 // requestError answers a request the server could not read.
 func requestError(ctx *fasthttp.RequestCtx, err error) {
 	var headTooLarge *fasthttp.ErrSmallBuffer
@@ -70,7 +73,8 @@ func requestError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		writeError(ctx, http.StatusRequestTimeout, errors.New("request not received in time"))
 	default:
-		writeError(ctx, http.StatusBadRequest, fmt.Errorf("malformed request: %w", err))
+		// fasthttp's message quotes the request's bytes: never echo them back.
+		writeError(ctx, http.StatusBadRequest, errMalformedRequest)
 	}
 }
 

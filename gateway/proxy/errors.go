@@ -15,22 +15,29 @@ var (
 	ErrAllBreakersOpen = errors.New("every instance's circuit breaker is open")
 	// ErrBudgetExhausted: the total time budget of the request ran out (504).
 	ErrBudgetExhausted = errors.New("the request's time budget ran out")
+	// ErrShed: the service is at its concurrency limit and the request could not be admitted
+	// within its budget (503 with Retry-After).
+	ErrShed = errors.New("the service is at its concurrency limit; retry later")
 )
 
 // errTryTimeout is the cause of a single attempt's deadline: it counts against the instance.
 var errTryTimeout = errors.New("attempt timed out")
 
-// errBreakerOpen marks an instance the breaker refused without sending anything: the balancer
-// moves on to the next instance and does not count an attempt.
+// errBreakerOpen: a member's endpoint refused an attempt without sending anything.
 var errBreakerOpen = errors.New("breaker open")
 
 // AttemptsError is returned when every attempt failed (502).
 type AttemptsError struct {
 	Attempts int
 	Last     error
+	// BudgetDenied: the route's retry budget refused a further attempt.
+	BudgetDenied bool
 }
 
 func (e *AttemptsError) Error() string {
+	if e.BudgetDenied {
+		return fmt.Sprintf("%d attempts failed and the retry budget allows no more; last: %v", e.Attempts, e.Last)
+	}
 	return fmt.Sprintf("all %d attempts failed; last: %v", e.Attempts, e.Last)
 }
 
@@ -47,6 +54,7 @@ const (
 	NoInstances     Failure = "no_instances"     // ErrNoInstances
 	BreakersOpen    Failure = "breakers_open"    // ErrAllBreakersOpen
 	BudgetExhausted Failure = "budget_exhausted" // ErrBudgetExhausted
+	Shed            Failure = "shed"             // ErrShed
 	AttemptsFailed  Failure = "attempts_failed"  // *AttemptsError
 	Other           Failure = "other"
 )
@@ -64,6 +72,8 @@ func FailureKind(err error) Failure {
 		return BreakersOpen
 	case errors.Is(err, ErrBudgetExhausted):
 		return BudgetExhausted
+	case errors.Is(err, ErrShed):
+		return Shed
 	case errors.As(err, &ae):
 		return AttemptsFailed
 	default:

@@ -61,8 +61,9 @@ func (f *fakeInstancer) set(ev sd.Event) {
 // instanceBehavior says how a fake instance answers: it returns err (or echoes the request when
 // err is nil), optionally after blocking until the attempt's context ends.
 type instanceBehavior struct {
-	err  error
-	hang bool
+	err   error
+	hang  bool
+	delay time.Duration // before answering (or failing)
 }
 
 // fakeFleet is a set of fake instances whose behaviour tests change, and which records the
@@ -102,6 +103,9 @@ func (f *fakeFleet) factory(instance string) (endpoint.Endpoint, io.Closer, erro
 			<-ctx.Done()
 			return nil, fmt.Errorf("%s: %w", instance, ctx.Err())
 		}
+		if b.delay > 0 {
+			time.Sleep(b.delay) // like fasthttp: the context does not cut an attempt short
+		}
 		if b.err != nil {
 			return nil, b.err
 		}
@@ -112,12 +116,17 @@ func (f *fakeFleet) factory(instance string) (endpoint.Endpoint, io.Closer, erro
 // newTestRoute builds a route over the given instances with deterministic settings.
 func newTestRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instances ...string) (*Route, *fakeInstancer) {
 	t.Helper()
+	return newTestRouteWith(t, fleet, Settings{Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Retry: policy}, instances...)
+}
+
+// newTestRouteWith builds a route over the given instances with s (a null logger if none).
+func newTestRouteWith(t *testing.T, fleet *fakeFleet, s Settings, instances ...string) (*Route, *fakeInstancer) {
+	t.Helper()
+	if s.Logger == nil {
+		s.Logger = hclog.NewNullLogger()
+	}
 	inst := &fakeInstancer{state: sd.Event{Instances: instances}}
-	route := NewRoute("uppercase", inst, fleet.factory, Settings{
-		Breaker: BreakerSettings{Failures: 2, Open: time.Hour},
-		Retry:   policy,
-		Logger:  hclog.NewNullLogger(),
-	})
+	route := NewRoute("uppercase", inst, fleet.factory, s)
 	t.Cleanup(route.Close)
 	return route, inst
 }

@@ -8,40 +8,51 @@ import (
 // Metrics are what the request path records, as go-kit metrics (Prometheus in the gateway, see
 // cmd/gateway/metrics.go). Each field names its labels. A nil field records nothing.
 type Metrics struct {
-	// Attempts counts the attempts sent to instances. Labels: route, instance, outcome (see
-	// attemptOutcome: ok, client_error, server_error, timeout, transport, canceled).
+	// Attempts counts the attempts sent to instances. Labels: route, instance, outcome (ok,
+	// client_error, server_error, timeout, transport, not_sent, canceled: see outcome.go).
 	Attempts metrics.Counter
 	// AttemptDuration observes each attempt's time in seconds. Labels: route, instance.
 	AttemptDuration metrics.Histogram
-	// Retries counts the attempts after a request's first. Label: route.
+	// Retries counts the attempts sent after one failed. Label: route.
 	Retries metrics.Counter
+	// Hedges counts hedged attempts: result "sent", and "won" when a hedge answered first.
+	// Labels: route, result.
+	Hedges metrics.Counter
+	// RetryBudgetExhausted counts the retries and hedges the retry budget refused. Label: route.
+	RetryBudgetExhausted metrics.Counter
 	// Failures counts the requests the gateway failed, by kind (see FailureKind). Labels: route, kind.
 	Failures metrics.Counter
 	// BreakerTransitions counts breaker state changes. Labels: route, instance, from, to.
 	BreakerTransitions metrics.Counter
+	// Ejections counts breakers opened, by why. Labels: route, instance, reason
+	// (consecutive_failures, failure_rate, latency).
+	Ejections metrics.Counter
+	// Panic is 1 while a route is in panic mode. Label: route.
+	Panic metrics.Gauge
 	// Instances is the number of instances a route knows. Label: route.
 	Instances metrics.Gauge
+	// Shed counts requests shed by admission control. Label: service.
+	Shed metrics.Counter
+	// AdmissionWait observes how long queued requests waited for admission, in seconds. Label: service.
+	AdmissionWait metrics.Histogram
 }
 
 // orDiscard returns m with every nil field replaced by a metric that records nothing.
 func (m Metrics) orDiscard() Metrics {
-	if m.Attempts == nil {
-		m.Attempts = discard.NewCounter()
+	for _, c := range []*metrics.Counter{&m.Attempts, &m.Retries, &m.Hedges, &m.RetryBudgetExhausted, &m.Failures, &m.BreakerTransitions, &m.Ejections, &m.Shed} {
+		if *c == nil {
+			*c = discard.NewCounter()
+		}
 	}
-	if m.AttemptDuration == nil {
-		m.AttemptDuration = discard.NewHistogram()
+	for _, h := range []*metrics.Histogram{&m.AttemptDuration, &m.AdmissionWait} {
+		if *h == nil {
+			*h = discard.NewHistogram()
+		}
 	}
-	if m.Retries == nil {
-		m.Retries = discard.NewCounter()
-	}
-	if m.Failures == nil {
-		m.Failures = discard.NewCounter()
-	}
-	if m.BreakerTransitions == nil {
-		m.BreakerTransitions = discard.NewCounter()
-	}
-	if m.Instances == nil {
-		m.Instances = discard.NewGauge()
+	for _, g := range []*metrics.Gauge{&m.Panic, &m.Instances} {
+		if *g == nil {
+			*g = discard.NewGauge()
+		}
 	}
 	return m
 }

@@ -3,77 +3,183 @@ package proxy
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
-	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/metrics"
-
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
-// RetryPolicy bounds the attempts of one request. Both routes are idempotent reads of their input,
-// so any attempt that failed without a 4xx answer may be repeated on another instance.
+// RetryPolicy bounds the attempts of one request. Both of stringsvc's routes are idempotent
+// reads of their input, so any attempt that failed without a 4xx answer may be repeated on
+// another instance, and a slow one may be raced by a hedge.
 type RetryPolicy struct {
-	// Attempts is the most instances one request is sent to.
+	// Attempts is the most instances one request is sent to, hedges included.
 	Attempts int
-	// TryTimeout bounds each attempt; a timed-out attempt counts against that instance's breaker.
+	// TryTimeout bounds each attempt; a timed-out attempt counts against that instance.
 	TryTimeout time.Duration
-	// Budget bounds the whole request, all attempts included.
+	// Budget bounds the whole request: waiting for admission and every attempt.
 	Budget time.Duration
+	// Hedge sends the request to the next instance as well when an attempt has not been answered
+	// after the hedge delay: the route's recent HedgeQuantile of answered attempts' latency, at
+	// least HedgeMinDelay. The first answer wins; the rest are cancelled.
+	Hedge         bool
+	HedgeMinDelay time.Duration
+	HedgeQuantile float64
+	// RetryBudget caps retries and hedges together.
+	RetryBudget RetryBudgetSettings
 }
 
-// retrying returns an endpoint that sends a request to the instances of balancer in turn until one
-// answers, skipping instances whose breaker is open without spending an attempt on them. A 4xx is
-// the answer and is never retried. go-kit's lb.Retry has only a total deadline, not the per-attempt
-// one needed to get past an instance that accepts connections but never answers.
-// Every attempt after the first is counted in retries.
-func retrying(policy RetryPolicy, balancer *roundRobin, retries metrics.Counter) endpoint.Endpoint {
-	return func(ctx context.Context, request any) (any, error) {
-		ctx, cancel := context.WithTimeoutCause(ctx, policy.Budget, ErrBudgetExhausted)
-		defer cancel()
-		ring, start, err := balancer.ring()
-		if err != nil {
-			return nil, err
+// errHedgeLost is the cause that cancels the attempts that lost to another one's answer.
+var errHedgeLost = errors.New("another attempt answered first")
+
+// retrier sends each request of a route to the instances of its group in round-robin order,
+// one further round for each request: retries go to the next instance, never straight back
+// to the one that failed; instances whose breaker refuses are skipped without spending an
+// attempt. go-kit's lb.Retry has only a total deadline, and runs attempts one after another.
+type retrier struct {
+	policy  RetryPolicy
+	group   *group
+	counter atomic.Uint64
+	budget  *retryBudget
+	latency *latencyTracker
+
+	retries, hedges, hedgesWon, budgetDenied metrics.Counter
+	// totals for the status page
+	hedgesSent, hedgesWonTotal, deniedTotal atomic.Uint64
+}
+
+// attemptResult is one attempt's end.
+type attemptResult struct {
+	response any
+	err      error
+	outcome  outcome
+	took     time.Duration
+	hedge    bool
+}
+
+// hedgeDelay is how long an attempt may go unanswered before a hedge is sent.
+func (r *retrier) hedgeDelay() time.Duration {
+	return max(r.policy.HedgeMinDelay, r.latency.get())
+}
+
+// serve is the route's endpoint below admission: ctx carries the request's budget.
+func (r *retrier) serve(ctx context.Context, request any) (any, error) {
+	ring := r.group.snapshot()
+	if len(ring) == 0 {
+		return nil, ErrNoInstances
+	}
+	r.budget.request()
+	x := &exchange{r: r, ctx: ctx, request: request, ring: ring,
+		start:   int((r.counter.Add(1) - 1) % uint64(len(ring))),
+		results: make(chan attemptResult, r.policy.Attempts)}
+	defer x.cancelAll(errHedgeLost)
+	return x.run()
+}
+
+// exchange is one request's attempts.
+type exchange struct {
+	r        *retrier
+	ctx      context.Context
+	request  any
+	ring     []*member
+	start    int
+	visit    int // places of the ring looked at so far
+	launched int
+	pending  int
+	cancels  []context.CancelCauseFunc
+	results  chan attemptResult
+}
+
+func (x *exchange) run() (any, error) {
+	policy := x.r.policy
+	if !x.launchNext(false) {
+		return nil, ErrAllBreakersOpen
+	}
+	hedge := x.armHedge()
+	var lastErr error
+	budgetDenied := false
+	for {
+		select {
+		case res := <-x.results:
+			x.pending--
+			if res.outcome == outcomeOK || res.outcome == outcomeClientError {
+				x.r.latency.observe(res.took, time.Now())
+				if res.hedge {
+					x.r.hedgesWon.Add(1)
+					x.r.hedgesWonTotal.Add(1)
+				}
+				return res.response, res.err
+			}
+			lastErr = res.err
+			if x.ctx.Err() != nil {
+				return nil, context.Cause(x.ctx) // the budget ran out, or the caller went away
+			}
+			if x.launched < policy.Attempts { // res failed, and not with a 4xx: worth another instance
+				if !x.r.budget.tryRetry() {
+					budgetDenied = true
+					x.r.budgetDenied.Add(1)
+					x.r.deniedTotal.Add(1)
+				} else if x.launchNext(false) {
+					x.r.retries.Add(1)
+				}
+			}
+			if x.pending == 0 {
+				return nil, &AttemptsError{Attempts: x.launched, Last: lastErr, BudgetDenied: budgetDenied}
+			}
+		case <-hedge:
+			hedge = nil
+			if x.launched < policy.Attempts && x.launched < len(x.ring) && x.r.budget.tryRetry() && x.launchNext(true) {
+				x.r.hedges.Add(1)
+				x.r.hedgesSent.Add(1)
+			}
+			hedge = x.armHedge()
+		case <-x.ctx.Done():
+			return nil, context.Cause(x.ctx)
 		}
-		attempts, lastErr := 0, error(nil)
-		// Each place in the ring is visited at most Attempts times, which bounds the loop when
-		// every breaker is open.
-		for visit := 0; attempts < policy.Attempts && visit < len(ring)*policy.Attempts; visit++ {
-			response, err := attempt(ctx, policy.TryTimeout, ring[(start+visit)%len(ring)], request)
-			if attempts > 0 && !errors.Is(err, errBreakerOpen) {
-				retries.Add(1)
-			}
-			switch {
-			case err == nil:
-				return response, nil
-			case errors.Is(err, errBreakerOpen):
-				continue
-			}
-			attempts, lastErr = attempts+1, err
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx) // the budget ran out, or the caller went away
-			}
-			if !retryable(err) {
-				return nil, err
-			}
-		}
-		if attempts == 0 {
-			return nil, ErrAllBreakersOpen
-		}
-		return nil, &AttemptsError{Attempts: attempts, Last: lastErr}
 	}
 }
 
-// attempt calls one instance endpoint under the per-attempt timeout.
-func attempt(ctx context.Context, timeout time.Duration, ep endpoint.Endpoint, request any) (any, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTryTimeout)
-	defer cancel()
-	return ep(ctx, request)
+// armHedge returns a channel that fires after the hedge delay, or nil when no hedge may follow.
+func (x *exchange) armHedge() <-chan time.Time {
+	p := x.r.policy
+	if !p.Hedge || x.launched >= p.Attempts || x.launched >= len(x.ring) {
+		return nil
+	}
+	return time.After(x.r.hedgeDelay())
 }
 
-// retryable reports whether another instance could answer where this one failed: everything but
-// an instance's 4xx, which is the request's own fault.
-func retryable(err error) bool {
-	var se *contract.StatusError
-	return !(errors.As(err, &se) && se.IsClientError())
+// launchNext starts an attempt on the next instance in the ring that admits one; false when
+// none does (each place is looked at no more than Attempts times).
+func (x *exchange) launchNext(hedge bool) bool {
+	now := time.Now()
+	for limit := len(x.ring) * x.r.policy.Attempts; x.visit < limit; {
+		m := x.ring[(x.start+x.visit)%len(x.ring)]
+		x.visit++
+		if p, ok := m.admit(now); ok {
+			x.launch(m, p, hedge)
+			return true
+		}
+	}
+	return false
+}
+
+func (x *exchange) launch(m *member, p pass, hedge bool) {
+	cancelable, cancel := context.WithCancelCause(x.ctx)
+	ctx, stop := context.WithTimeoutCause(cancelable, x.r.policy.TryTimeout, errTryTimeout)
+	x.cancels = append(x.cancels, cancel)
+	x.launched++
+	x.pending++
+	go func() {
+		defer stop()
+		begin := time.Now()
+		response, o, err := m.attempt(ctx, p, x.request)
+		x.results <- attemptResult{response: response, err: err, outcome: o, took: time.Since(begin), hedge: hedge}
+	}()
+}
+
+// cancelAll ends the attempts still running when the request has its answer.
+func (x *exchange) cancelAll(cause error) {
+	for _, cancel := range x.cancels {
+		cancel(cause)
+	}
 }

@@ -1,11 +1,14 @@
 // Package proxy is the gateway's request path. For each route, and for each instance of the
-// service, the instance's client endpoint is wrapped in its own circuit breaker; a round-robin
-// balancer hands each request the instances in turn, and a retry loop with a per-attempt timeout
-// and a total budget walks them, skipping open breakers.
+// service, the instance's client endpoint is wrapped in its own circuit breaker; a request is
+// admitted under the service's adaptive concurrency limit (or shed), then sent round-robin with
+// retries and hedges (both capped by a retry budget), each attempt with its own timeout, inside
+// a total budget. Instances are ejected (their breaker opened) only when they fail or slow down
+// against their peers, never more than a capped share of them at once.
 //
-//	HTTP front (package edge) → counting failures (route.go) → retrying (retry.go)
-//	  → roundRobin (balancer.go) → per-instance breaker (breaker.go)
-//	  → observing (observe.go: metrics, Registry) → instance client endpoint (package upstream)
+//	HTTP front (package edge) → counting failures, budget (route.go) → admission (admission.go)
+//	  → retrier (retry.go: round-robin, retries, hedges; retrybudget.go, latency.go)
+//	  → member (member.go: breaker, attempt, its records) → instance client endpoint (package upstream)
+//	group.go, outliers.go: each route's instances judged together (outliers, cap, panic)
 package proxy
 
 import (
@@ -21,60 +24,105 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
 )
 
+// BreakerSettings configures each instance's circuit breaker.
+type BreakerSettings struct {
+	// Failures is how many consecutive failures open the breaker (while the peers do well).
+	Failures uint32
+	// Open is how long the breaker stays open before it lets one probe request through; a
+	// repeated ejection lasts a multiple of it (OutlierSettings.MaxEjection).
+	Open time.Duration
+}
+
 // Settings are shared by every route of the gateway.
 type Settings struct {
-	Breaker BreakerSettings
-	Retry   RetryPolicy
-	Logger  hclog.Logger
-	Metrics Metrics   // nil fields record nothing
-	Status  *Registry // where the routes' instance endpoints are listed; nil: nowhere
+	Breaker   BreakerSettings
+	Outliers  OutlierSettings
+	Retry     RetryPolicy
+	Admission *Admission // the service's admission control, shared by its routes; nil: none
+	Logger    hclog.Logger
+	Metrics   Metrics   // nil fields record nothing
+	Status    *Registry // where the route and its instance endpoints are listed; nil: nowhere
+	Now       func() time.Time
 }
 
 // Route is one gateway path backed by every instance the instancer reports.
 type Route struct {
 	Name     string
 	Endpoint endpoint.Endpoint
+	retrier  *retrier
 	stop     func()
 }
 
-// NewRoute subscribes to instancer through a go-kit Endpointer whose factory wraps each
-// instance's client endpoint (from newClient) in that instance's own breaker. The Endpointer
-// keeps the endpoint, and so the breaker, of every instance that stays in the set across updates,
-// and keeps the last known set while discovery reports errors.
+// NewRoute subscribes to instancer through a go-kit Endpointer whose factory makes each
+// instance's client endpoint (from newClient) a member of the route's group, with its own
+// breaker. The Endpointer keeps the member, and so its breaker, of every instance that stays in
+// the set across updates, and keeps the last known set while discovery reports errors.
 func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Settings) *Route {
+	s = s.withDefaults()
 	logger := s.Logger.Named(name)
 	m := s.Metrics.orDiscard()
 	registry := s.Status
 	if registry == nil {
 		registry = NewRegistry()
 	}
+	group := newGroup(name, s.Outliers, s.Breaker, m, logger)
 	instances := m.Instances.With("route", name)
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		client, closer, err := newClient(instance)
 		if err != nil {
 			return nil, nil, err
 		}
-		st := &endpointState{route: name, instance: instance, added: time.Now()}
-		st.breaker = newBreaker(name, instance, s.Breaker, m, logger)
-		registry.add(st)
+		member := group.newMember(instance, client)
+		group.add(member)
+		registry.add(member)
 		instances.Add(1)
 		logger.Info("instance added", "instance", instance)
 		removed := closerFunc(func() error {
 			logger.Info("instance removed", "instance", instance)
-			registry.remove(st)
+			group.remove(member)
+			registry.remove(member)
 			instances.Add(-1)
 			if closer != nil {
 				return closer.Close()
 			}
 			return nil
 		})
-		return breaking(st.breaker)(observing(st, m)(client)), removed, nil
+		return member.endpoint, removed, nil
 	}
 	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))
-	return &Route{
+	r := &retrier{
+		policy:       s.Retry,
+		group:        group,
+		budget:       newRetryBudget(s.Retry.RetryBudget, s.Now),
+		latency:      newLatencyTracker(s.Retry.HedgeQuantile, time.Second),
+		retries:      m.Retries.With("route", name),
+		hedges:       m.Hedges.With("route", name, "result", "sent"),
+		hedgesWon:    m.Hedges.With("route", name, "result", "won"),
+		budgetDenied: m.RetryBudgetExhausted.With("route", name),
+	}
+	ep := r.serve
+	if s.Admission != nil {
+		ep = s.Admission.Middleware()(ep)
+	}
+	route := &Route{
 		Name:     name,
-		Endpoint: countingFailures(name, m.Failures)(retrying(s.Retry, &roundRobin{endpointer: endpointer}, m.Retries.With("route", name))),
+		Endpoint: countingFailures(name, m.Failures)(budgeting(s.Retry.Budget)(ep)),
+		retrier:  r,
 		stop:     endpointer.Close,
+	}
+	registry.addRoute(route)
+	return route
+}
+
+// budgeting is the endpoint middleware that gives each request its total time budget, from
+// before admission to the last attempt.
+func budgeting(budget time.Duration) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			ctx, cancel := context.WithTimeoutCause(ctx, budget, ErrBudgetExhausted)
+			defer cancel()
+			return next(ctx, request)
+		}
 	}
 }
 
@@ -98,3 +146,24 @@ func (r *Route) Close() { r.stop() }
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
+
+// withDefaults fills the zero fields of s's policies with the gateway's defaults: a zero
+// OutlierSettings, RetryBudgetSettings or HedgeQuantile means "the default", not "none".
+func (s Settings) withDefaults() Settings {
+	if s.Outliers == (OutlierSettings{}) {
+		s.Outliers = DefaultOutlierSettings()
+	}
+	if s.Retry.RetryBudget == (RetryBudgetSettings{}) {
+		s.Retry.RetryBudget = DefaultRetryBudget()
+	}
+	if s.Retry.HedgeQuantile == 0 {
+		s.Retry.HedgeQuantile = 0.95
+	}
+	if s.Retry.HedgeMinDelay == 0 {
+		s.Retry.HedgeMinDelay = 10 * time.Millisecond
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	return s
+}

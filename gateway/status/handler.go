@@ -24,7 +24,8 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 	"ago": func(seconds *float64) string {
 		return (time.Duration(*seconds*10) * time.Second / 10).String() + " ago"
 	},
-	"time": func(t time.Time) string { return t.Format("15:04:05.000 UTC") },
+	"time":    func(t time.Time) string { return t.Format("15:04:05.000 UTC") },
+	"percent": func(share float64) float64 { return share * 100 },
 }).Parse(pageSource))
 
 // Handler serves the status of service: HTML to a browser (an Accept header naming text/html),

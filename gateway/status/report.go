@@ -21,7 +21,34 @@ type Report struct {
 // ServiceReport is one service the gateway routes to.
 type ServiceReport struct {
 	Name      string           `json:"name"`
+	Admission *AdmissionReport `json:"admission,omitempty"` // null: no admission control
+	Routes    []RouteReport    `json:"routes"`
 	Instances []InstanceReport `json:"instances"`
+}
+
+// AdmissionReport is the service's admission control: its adaptive limit on requests in
+// flight, the queue in front of it, and what it shed.
+type AdmissionReport struct {
+	Limit          int     `json:"limit"`
+	InFlight       int     `json:"in_flight"`
+	Queued         int     `json:"queued"`
+	MeanWaitMillis float64 `json:"mean_wait_ms"` // of recent requests that had to wait
+	MeanTimeMillis float64 `json:"mean_time_ms"` // of recent admitted requests
+	Waited         uint64  `json:"waited"`       // requests that queued, since start
+	Shed           uint64  `json:"shed"`         // requests answered 503 at once, since start
+}
+
+// RouteReport is one route: panic mode, its retry budget and its hedges.
+type RouteReport struct {
+	Route             string  `json:"route"`
+	Instances         int     `json:"instances"`
+	Ejected           int     `json:"ejected"`
+	Panic             bool    `json:"panic"` // too few instances look healthy: ejections are ignored
+	RetryBudgetLeft   float64 `json:"retry_budget_left"`
+	RetryBudgetDenied uint64  `json:"retry_budget_denied"`
+	HedgeDelayMillis  float64 `json:"hedge_delay_ms"` // 0: hedging off
+	HedgesSent        uint64  `json:"hedges_sent"`
+	HedgesWon         uint64  `json:"hedges_won"`
 }
 
 // InstanceReport is one instance and its endpoint on each route.
@@ -46,12 +73,32 @@ type RouteState struct {
 	LastError           string     `json:"last_error,omitempty"`
 	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
 	Since               time.Time  `json:"since"` // when discovery added the instance to the route
+	// EjectedReason says why the instance is out of rotation (consecutive_failures,
+	// failure_rate, latency), EjectedUntil until when; Ejections counts them in a row.
+	EjectedReason string     `json:"ejected_reason,omitempty"`
+	EjectedUntil  *time.Time `json:"ejected_until,omitempty"`
+	Ejections     int        `json:"ejections"`
+	// Flagged: the last window judged it an outlier, but the cap or panic mode keeps it in.
+	Flagged string `json:"flagged,omitempty"`
+	// The last window (see -outlier-interval): attempts, share failed, mean latency.
+	WindowAttempts    int64   `json:"window_attempts"`
+	WindowFailureRate float64 `json:"window_failure_rate"`
+	WindowLatencyMs   float64 `json:"window_latency_ms"`
 }
 
 // Build makes the report of service from the registry's endpoints and the sightings (nil: none)
 // at now.
 func Build(service string, registry *proxy.Registry, sightings *discovery.Sightings, now time.Time) Report {
-	svc := ServiceReport{Name: service, Instances: []InstanceReport{}}
+	svc := ServiceReport{Name: service, Routes: []RouteReport{}, Instances: []InstanceReport{}}
+	for _, a := range registry.Admissions() {
+		svc.Admission = &AdmissionReport{Limit: a.Limit, InFlight: a.InFlight, Queued: a.Queued,
+			MeanWaitMillis: millis(a.MeanWait), MeanTimeMillis: millis(a.MeanTime), Waited: a.Waited, Shed: a.Shed}
+	}
+	for _, r := range registry.Routes() {
+		svc.Routes = append(svc.Routes, RouteReport{Route: r.Route, Instances: r.Instances, Ejected: r.Ejected,
+			Panic: r.Panic, RetryBudgetLeft: r.RetryBudgetLeft, RetryBudgetDenied: r.RetryBudgetDenied,
+			HedgeDelayMillis: millis(r.HedgeDelay), HedgesSent: r.HedgesSent, HedgesWon: r.HedgesWon})
+	}
 	for _, ep := range registry.Snapshot() { // sorted by instance: an instance's routes are adjacent
 		if n := len(svc.Instances); n == 0 || svc.Instances[n-1].Address != ep.Instance {
 			svc.Instances = append(svc.Instances, newInstanceReport(ep.Instance, sightings, now))
@@ -65,6 +112,16 @@ func Build(service string, registry *proxy.Registry, sightings *discovery.Sighti
 			Failures:            ep.Failures,
 			LastError:           ep.LastError,
 			Since:               ep.Added.UTC(),
+			EjectedReason:       ep.EjectedReason,
+			Ejections:           ep.Ejections,
+			Flagged:             ep.Flagged,
+			WindowAttempts:      ep.WindowRequests,
+			WindowFailureRate:   ep.WindowFailureRate,
+			WindowLatencyMs:     millis(ep.WindowLatency),
+		}
+		if ep.Ejected && !ep.EjectedUntil.IsZero() {
+			until := ep.EjectedUntil.UTC()
+			state.EjectedUntil = &until
 		}
 		if !ep.LastErrorAt.IsZero() {
 			at := ep.LastErrorAt.UTC()
@@ -86,3 +143,6 @@ func newInstanceReport(address string, sightings *discovery.Sightings, now time.
 	}
 	return in
 }
+
+// millis is d in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

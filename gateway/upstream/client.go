@@ -111,6 +111,9 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, uri string, bod
 			<-ctx.Done()
 			return nil, fmt.Errorf("%s: %w", uri, context.Cause(ctx))
 		}
+		if errors.Is(err, fasthttp.ErrNoFreeConns) {
+			return nil, poolFull{fmt.Errorf("%s: %w", uri, err)}
+		}
 		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	answer := append([]byte(nil), resp.Body()...) // resp's buffer goes back to the pool
@@ -119,6 +122,15 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, uri string, bod
 	}
 	return contract.Passthrough{Body: answer}, nil
 }
+
+// poolFull is the error of a request that found every connection of the instance's pool busy
+// for MaxConnWait: it never left the gateway, so it says nothing about the instance
+// (proxy.NotSent).
+type poolFull struct{ error }
+
+func (poolFull) NotSent() bool { return true }
+
+func (e poolFull) Unwrap() error { return e.error }
 
 // retryOnStaleConnection sends a request once more, on a fresh connection, when a pooled
 // keep-alive connection turned out to be closed by the instance before it answered (as an

@@ -20,6 +20,8 @@ type config struct {
 	consulWait      time.Duration
 	retry           proxy.RetryPolicy
 	breaker         proxy.BreakerSettings
+	outliers        proxy.OutlierSettings
+	admission       proxy.AdmissionSettings
 	upstream        upstream.Settings
 	rateLimit       float64 // requests per second over the whole gateway; 0: no limit
 	rateBurst       int
@@ -30,7 +32,8 @@ type config struct {
 }
 
 func parseConfig(args []string) (config, error) {
-	var c config
+	c := config{outliers: proxy.DefaultOutlierSettings(), admission: proxy.DefaultAdmission()}
+	c.retry.RetryBudget, c.retry.HedgeQuantile = proxy.DefaultRetryBudget(), 0.95
 	var failures uint
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (default under Nomad: NOMAD_IP_http:NOMAD_PORT_http)")
@@ -40,7 +43,16 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.retry.TryTimeout, "try-timeout", 250*time.Millisecond, "timeout of each attempt")
 	fs.DurationVar(&c.retry.Budget, "budget", time.Second, "total time for one request, all attempts included")
 	fs.UintVar(&failures, "breaker-failures", 3, "consecutive failures that open an instance's circuit breaker")
-	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through")
+	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through (a repeated ejection lasts a multiple of it)")
+	fs.DurationVar(&c.outliers.Interval, "outlier-interval", c.outliers.Interval, "window over which each instance's failure rate and latency are compared with its peers'")
+	fs.IntVar(&c.outliers.MaxEjectedPercent, "max-ejection-percent", c.outliers.MaxEjectedPercent, "most instances ejected at once, in percent of them (at least one)")
+	fs.IntVar(&c.outliers.PanicPercent, "panic-threshold", c.outliers.PanicPercent, "below this percent of instances looking healthy, ejections are ignored (panic mode)")
+	fs.BoolVar(&c.retry.Hedge, "hedge", true, "send a slow request to another instance too (after the route's p95 latency, at least -hedge-min-delay); first answer wins")
+	fs.DurationVar(&c.retry.HedgeMinDelay, "hedge-min-delay", 10*time.Millisecond, "shortest wait before a hedge")
+	fs.Float64Var(&c.retry.RetryBudget.Ratio, "retry-budget-ratio", c.retry.RetryBudget.Ratio, "retries and hedges allowed per request, over the last 10 s")
+	fs.Float64Var(&c.retry.RetryBudget.MinPerSecond, "retry-budget-min", c.retry.RetryBudget.MinPerSecond, "retries and hedges per second allowed whatever the traffic")
+	fs.IntVar(&c.admission.MaxInFlight, "max-inflight", c.admission.MaxInFlight, "ceiling of the adaptive limit on requests in flight to the service (0: no admission control)")
+	fs.IntVar(&c.admission.MaxQueue, "max-queue", c.admission.MaxQueue, "most requests waiting for admission; beyond, and when the wait would exceed the budget, 503 at once")
 	fs.IntVar(&c.upstream.MaxConns, "max-conns-per-instance", 512, "most connections to one instance (a request waits at most -try-timeout for a free one)")
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "requests per second the gateway accepts, all routes together (0: no limit); beyond it 429 with Retry-After")
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "requests accepted at once above -rate-limit (0: one second's worth)")
@@ -57,6 +69,15 @@ func parseConfig(args []string) (config, error) {
 		"budget":                 "GATEWAY_BUDGET",
 		"breaker-failures":       "GATEWAY_BREAKER_FAILURES",
 		"breaker-open":           "GATEWAY_BREAKER_OPEN",
+		"outlier-interval":       "GATEWAY_OUTLIER_INTERVAL",
+		"max-ejection-percent":   "GATEWAY_MAX_EJECTION_PERCENT",
+		"panic-threshold":        "GATEWAY_PANIC_THRESHOLD",
+		"hedge":                  "GATEWAY_HEDGE",
+		"hedge-min-delay":        "GATEWAY_HEDGE_MIN_DELAY",
+		"retry-budget-ratio":     "GATEWAY_RETRY_BUDGET_RATIO",
+		"retry-budget-min":       "GATEWAY_RETRY_BUDGET_MIN",
+		"max-inflight":           "GATEWAY_MAX_INFLIGHT",
+		"max-queue":              "GATEWAY_MAX_QUEUE",
 		"max-conns-per-instance": "GATEWAY_MAX_CONNS_PER_INSTANCE",
 		"rate-limit":             "GATEWAY_RATE_LIMIT",
 		"rate-burst":             "GATEWAY_RATE_BURST",
@@ -73,6 +94,7 @@ func parseConfig(args []string) (config, error) {
 		return c, err
 	}
 	c.breaker.Failures = uint32(failures)
+	c.admission.InitialInFlight = min(c.admission.InitialInFlight, c.admission.MaxInFlight)
 	c.upstream.MaxConnWait = c.retry.TryTimeout
 	c.upstream.DialTimeout = time.Second
 	c.upstream.IdleTimeout = 90 * time.Second
@@ -81,6 +103,14 @@ func parseConfig(args []string) (config, error) {
 		return c, fmt.Errorf("-attempts, -breaker-failures and -max-conns-per-instance must be at least 1")
 	case c.retry.TryTimeout <= 0 || c.retry.Budget < c.retry.TryTimeout:
 		return c, fmt.Errorf("-try-timeout must be > 0 and -budget at least -try-timeout")
+	case c.outliers.Interval < 10*time.Millisecond || c.retry.HedgeMinDelay <= 0:
+		return c, fmt.Errorf("-outlier-interval must be at least 10ms and -hedge-min-delay > 0")
+	case c.outliers.MaxEjectedPercent < 0 || c.outliers.MaxEjectedPercent > 100 || c.outliers.PanicPercent < 0 || c.outliers.PanicPercent > 100:
+		return c, fmt.Errorf("-max-ejection-percent and -panic-threshold must be from 0 to 100")
+	case c.retry.RetryBudget.Ratio < 0 || c.retry.RetryBudget.MinPerSecond < 0:
+		return c, fmt.Errorf("-retry-budget-ratio and -retry-budget-min must be at least 0")
+	case c.admission.MaxInFlight < 0 || c.admission.MaxInFlight > 0 && c.admission.MaxInFlight < c.admission.MinInFlight || c.admission.MaxQueue < 0:
+		return c, fmt.Errorf("-max-inflight must be 0 (off) or at least %d, -max-queue at least 0", c.admission.MinInFlight)
 	case c.consulWait < time.Second:
 		return c, fmt.Errorf("-consul-wait must be at least 1s")
 	case c.rateLimit != 0 && c.rateLimit < 1 || c.rateBurst < 0:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/go-kit/kit/ratelimit"
 	"github.com/go-kit/kit/sd"
@@ -24,7 +25,8 @@ type parts struct {
 	service   string // served under /<service>/
 	instancer sd.Instancer
 	sightings *discovery.Sightings // when Consul last listed each instance; nil: unknown
-	settings  proxy.Settings       // its Metrics and Status are set by newHandler
+	settings  proxy.Settings       // its Metrics, Status and Admission are set by newHandler
+	admission proxy.AdmissionSettings
 	clients   upstream.Settings
 	limiter   *rate.Limiter // shared by every route; nil: no limit
 	logger    hclog.Logger
@@ -33,11 +35,17 @@ type parts struct {
 // newHandler serves the service's routes under /<service>/ from the instances the instancer
 // reports, plus the gateway's own GET /health, GET /metrics (Prometheus) and GET /status (JSON or
 // HTML: package status). A limiter is go-kit's erroring rate limiter: a request over the limit is
-// answered 429 at once, never queued. close stops the routes' subscriptions.
+// answered 429 at once, never queued. Both routes share the service's admission control. close
+// stops the routes' subscriptions and flushes the failure log.
 func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
 	statuses := proxy.NewRegistry()
 	tel := newTelemetry(statuses)
 	p.settings.Metrics, p.settings.Status = tel.proxy, statuses
+	if p.admission.MaxInFlight > 0 {
+		p.settings.Admission = proxy.NewAdmission(p.service, p.admission, tel.proxy.Shed, tel.proxy.AdmissionWait)
+		statuses.AddAdmission(p.settings.Admission)
+	}
+	failures := edge.NewFailureLog(p.logger.Named("requests"), time.Second)
 	uppercase := proxy.NewRoute("uppercase", p.instancer, upstream.Factory(contract.UppercasePath, p.clients), p.settings)
 	count := proxy.NewRoute("count", p.instancer, upstream.Factory(contract.CountPath, p.clients), p.settings)
 	serve := func(route *proxy.Route) fasthttp.RequestHandler {
@@ -45,7 +53,7 @@ func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
 		if p.limiter != nil {
 			ep = ratelimit.NewErroringLimiter(p.limiter)(ep)
 		}
-		return edge.Instrumented(route.Name, tel.requests, tel.duration, edge.EndpointHandler(ep, p.logger.Named(route.Name)))
+		return edge.Instrumented(route.Name, tel.requests, tel.duration, edge.EndpointHandler(route.Name, ep, failures))
 	}
 	prefix := "/" + p.service
 	handler = edge.NewRouter(
@@ -56,7 +64,7 @@ func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
 			Handler: fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(tel.registry, promhttp.HandlerOpts{}))},
 		edge.Route{Method: http.MethodGet, Path: statusPath, Handler: status.Handler(p.service, statuses, p.sightings)},
 	)
-	return handler, func() { uppercase.Close(); count.Close() }
+	return handler, func() { uppercase.Close(); count.Close(); failures.Close() }
 }
 
 // statusPath is the gateway's status page.

@@ -1,0 +1,61 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
+)
+
+// outcome is what became of one attempt on one instance. It is decided once, here, and read
+// by the metrics (its label), the breaker (counted against the instance or not) and the retry
+// loop (worth another instance or not).
+type outcome int
+
+const (
+	outcomeOK          outcome = iota
+	outcomeClientError         // the instance answered 4xx: the request's own fault
+	outcomeServerError         // the instance answered 5xx
+	outcomeTimeout             // the attempt's own timeout (RetryPolicy.TryTimeout)
+	outcomeTransport           // no answer: refused, reset, unreadable
+	outcomeNotSent             // the gateway's own limit (its connection pool) kept the request from leaving
+	outcomeCanceled            // the request's budget ran out, its caller went away, or a hedge won
+)
+
+var outcomeNames = [...]string{"ok", "client_error", "server_error", "timeout", "transport", "not_sent", "canceled"}
+
+func (o outcome) String() string { return outcomeNames[o] }
+
+// countsAgainstInstance: a failure of the instance itself. Canceled and not-sent attempts say
+// nothing about it; a 4xx is the instance working as it should.
+func (o outcome) countsAgainstInstance() bool {
+	return o == outcomeServerError || o == outcomeTimeout || o == outcomeTransport
+}
+
+// NotSent is implemented by errors of an instance's client endpoint that mean the request never
+// left the gateway (package upstream: its pool for the instance had no free connection in time).
+// Such an attempt is retried elsewhere but never counts against the instance: the limit was
+// the gateway's own.
+type NotSent interface{ NotSent() bool }
+
+// classify decides the outcome of an attempt that ended with err under ctx, the attempt's context.
+func classify(ctx context.Context, err error) outcome {
+	var se *contract.StatusError
+	var ns NotSent
+	switch {
+	case err == nil:
+		return outcomeOK
+	case errors.As(err, &se) && se.IsClientError():
+		return outcomeClientError
+	case errors.As(err, &se):
+		return outcomeServerError
+	case errors.Is(context.Cause(ctx), errTryTimeout):
+		return outcomeTimeout
+	case ctx.Err() != nil:
+		return outcomeCanceled
+	case errors.As(err, &ns) && ns.NotSent():
+		return outcomeNotSent
+	default:
+		return outcomeTransport
+	}
+}

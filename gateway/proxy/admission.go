@@ -91,8 +91,10 @@ func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
 	}
 	left := time.Until(deadlineOf(ctx))
 	rtt := time.Duration(a.rtt.Load())
-	room := left - rtt // the request still needs to be served once admitted
-	if a.limiter.Queued() >= a.maxQueue || a.expectedWait(rtt) > room || room <= 0 {
+	// Wait at most until the request still has time to be served once admitted; shed at once
+	// when even the whole budget would not cover the expected wait.
+	room := left - min(rtt, left/2)
+	if a.limiter.Queued() >= a.maxQueue || a.expectedWait(rtt) > left || room <= 0 {
 		return nil, a.shedNow()
 	}
 	a.queuedTotal.Add(1)

@@ -60,18 +60,21 @@ func TestTimeoutsEverywhereEjectNone(t *testing.T) {
 	}
 }
 
-// A hung instance among healthy peers is ejected after Failures timeouts in a row.
+// A hung instance among healthy peers fails every attempt while they fail none: the window's
+// comparison ejects it.
 func TestHungInstanceAmongHealthyPeersIsEjected(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
 	reg := NewRegistry()
+	o := fastOutliers()
+	o.Interval = 200 * time.Millisecond // one request at a time: a must get MinRequests in a window
 	route, _ := newTestRouteWith(t, fleet, Settings{
-		Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Outliers: fastOutliers(), Status: reg,
+		Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Outliers: o, Status: reg,
 		Retry: RetryPolicy{Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
 	}, "a", "b", "c")
 	callUntil(t, route, "a is ejected", func() bool { return statusOf(t, reg, "a").Ejected })
-	if st := statusOf(t, reg, "a"); st.EjectedReason != ReasonConsecutiveFailures || st.Breaker != "open" {
-		t.Fatalf("a: %+v, want open for consecutive failures", st)
+	if st := statusOf(t, reg, "a"); st.EjectedReason != ReasonFailureRate || st.Breaker != "open" {
+		t.Fatalf("a: %+v, want open for its failure rate", st)
 	}
 }
 

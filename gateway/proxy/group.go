@@ -123,8 +123,10 @@ func (g *group) readyToTrip(m *member, c gobreaker.Counts) bool {
 	return true
 }
 
-// peersDoWell reports whether m's peers fail less than half of their attempts in the current
-// window: when they fail as m does, the fault is not m's (an overload, a shared dependency).
+// peersDoWell reports whether m's peers fail less than a tenth of their attempts in the current
+// window: when they fail too, even much less than m does, the fault is likelier not m's (an
+// overload's timeouts land on every instance, a few in a row on one by chance); the window's
+// failure-rate comparison is left to judge it.
 func (g *group) peersDoWell(m *member) bool {
 	var requests, failures int64
 	for _, x := range g.snapshot() {
@@ -134,7 +136,7 @@ func (g *group) peersDoWell(m *member) bool {
 		w := x.window.peek()
 		requests, failures = requests+w.Requests, failures+w.Failures
 	}
-	return requests > 0 && failures*2 < requests
+	return requests > 0 && failures*10 < requests
 }
 
 // transition logs a breaker's state change, counts it, and starts or ends an ejection.

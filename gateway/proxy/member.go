@@ -127,15 +127,20 @@ func (m *member) attempt(ctx context.Context, p pass, request any) (any, outcome
 }
 
 // breakerVerdict is what the breaker is told of an attempt: nil a success, errExcluded nothing
-// at all, any other error a failure (which may trip it, see group.readyToTrip).
+// at all, any other error a failure (which may trip it, see group.readyToTrip). A timeout is
+// left out of the consecutive count while the breaker is closed: an overload times out on every
+// instance, a few in a row on one by chance; the window's comparison with the peers judges
+// timeouts (a hung instance fails all its attempts beside peers that fail none).
 func (m *member) breakerVerdict(o outcome, took time.Duration, probe bool) error {
 	switch {
 	case o == outcomeCanceled || o == outcomeNotSent:
 		return errExcluded
-	case o.countsAgainstInstance():
-		return errInstanceFailed
 	case m.flag.Load() != nil:
 		return errOutlier
+	case o == outcomeTimeout && !probe:
+		return errExcluded
+	case o.countsAgainstInstance():
+		return errInstanceFailed
 	case probe && slowerThanPeers(took, m.group.peerLatency(), m.group.outliers):
 		return errSlowProbe
 	default:

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -21,16 +20,16 @@ type RetryPolicy struct {
 	Budget time.Duration
 	// Hedge sends the request to the next instance as well when an attempt has not been answered
 	// after the hedge delay: the route's recent HedgeQuantile of answered attempts' latency, at
-	// least HedgeMinDelay. The first answer wins; the rest are cancelled.
+	// least HedgeMinDelay. The first answer wins; the others are abandoned: the request no
+	// longer waits for them, but they run on to their own timeout (fasthttp cannot abort a
+	// request in flight) and their outcome still counts for their instance, so that a hung or
+	// slow instance is ejected even while hedges hide it from the clients.
 	Hedge         bool
 	HedgeMinDelay time.Duration
 	HedgeQuantile float64
 	// RetryBudget caps retries and hedges together.
 	RetryBudget RetryBudgetSettings
 }
-
-// errHedgeLost is the cause that cancels the attempts that lost to another one's answer.
-var errHedgeLost = errors.New("another attempt answered first")
 
 // retrier sends each request of a route to the instances of its group in round-robin order,
 // one further round for each request: retries go to the next instance, never straight back
@@ -72,7 +71,6 @@ func (r *retrier) serve(ctx context.Context, request any) (any, error) {
 	x := &exchange{r: r, ctx: ctx, request: request, ring: ring,
 		start:   int((r.counter.Add(1) - 1) % uint64(len(ring))),
 		results: make(chan attemptResult, r.policy.Attempts)}
-	defer x.cancelAll(errHedgeLost)
 	return x.run()
 }
 
@@ -86,7 +84,6 @@ type exchange struct {
 	visit    int // places of the ring looked at so far
 	launched int
 	pending  int
-	cancels  []context.CancelCauseFunc
 	results  chan attemptResult
 }
 
@@ -113,6 +110,9 @@ func (x *exchange) run() (any, error) {
 			lastErr = res.err
 			if x.ctx.Err() != nil {
 				return nil, context.Cause(x.ctx) // the budget ran out, or the caller went away
+			}
+			if res.outcome == outcomeCanceled {
+				return nil, ErrBudgetExhausted // the attempt reached the budget's deadline a moment before ctx did
 			}
 			if x.launched < policy.Attempts { // res failed, and not with a 4xx: worth another instance
 				if !x.r.budget.tryRetry() {
@@ -163,10 +163,14 @@ func (x *exchange) launchNext(hedge bool) bool {
 	return false
 }
 
+// launch starts an attempt on m. Its context keeps the request's values but not its
+// cancellation: it ends at its own timeout, or at the request's budget if that comes first.
 func (x *exchange) launch(m *member, p pass, hedge bool) {
-	cancelable, cancel := context.WithCancelCause(x.ctx)
-	ctx, stop := context.WithTimeoutCause(cancelable, x.r.policy.TryTimeout, errTryTimeout)
-	x.cancels = append(x.cancels, cancel)
+	deadline, cause := time.Now().Add(x.r.policy.TryTimeout), errTryTimeout
+	if budget, ok := x.ctx.Deadline(); ok && budget.Before(deadline) {
+		deadline, cause = budget, ErrBudgetExhausted
+	}
+	ctx, stop := context.WithDeadlineCause(context.WithoutCancel(x.ctx), deadline, cause)
 	x.launched++
 	x.pending++
 	go func() {
@@ -175,11 +179,4 @@ func (x *exchange) launch(m *member, p pass, hedge bool) {
 		response, o, err := m.attempt(ctx, p, x.request)
 		x.results <- attemptResult{response: response, err: err, outcome: o, took: time.Since(begin), hedge: hedge}
 	}()
-}
-
-// cancelAll ends the attempts still running when the request has its answer.
-func (x *exchange) cancelAll(cause error) {
-	for _, cancel := range x.cancels {
-		cancel(cause)
-	}
 }

@@ -37,6 +37,7 @@ type Admission struct {
 	maxQueue int
 	rtt      atomic.Int64 // moving average of an admitted request's time, ns
 	waitAvg  atomic.Int64 // moving average of the wait of the requests that queued, ns
+	drain    drainRate    // how fast requests are admitted: how fast the queue moves
 
 	shed metrics.Counter
 	wait metrics.Histogram
@@ -87,14 +88,17 @@ func (a *Admission) Middleware() endpoint.Middleware {
 // admit returns a permit at once, or queues for one when that fits the request's budget.
 func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
 	if permit, ok := a.limiter.TryAcquirePermit(); ok {
+		a.drain.admitted(time.Now())
 		return permit, nil
 	}
-	left := time.Until(deadlineOf(ctx))
+	now := time.Now()
+	left := deadlineOf(ctx).Sub(now)
 	rtt := time.Duration(a.rtt.Load())
 	// Wait at most until the request still has time to be served once admitted; shed at once
 	// when even the whole budget would not cover the expected wait.
 	room := left - min(rtt, left/2)
-	if a.limiter.Queued() >= a.maxQueue || a.expectedWait(rtt) > left || room <= 0 {
+	queued := a.limiter.Queued()
+	if queued >= a.maxQueue || a.drain.wait(queued+1) > left || room <= 0 {
 		return nil, a.shedNow()
 	}
 	a.queuedTotal.Add(1)
@@ -105,19 +109,13 @@ func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
 	average(&a.waitAvg, waited)
 	switch {
 	case err == nil:
+		a.drain.admitted(time.Now())
 		return permit, nil
 	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrBudgetExhausted):
 		return nil, context.Cause(ctx) // the caller went away
 	default: // not admitted within the budget
 		return nil, a.shedNow()
 	}
-}
-
-// expectedWait estimates how long a request queued now would wait: the requests ahead of it,
-// served limit at a time, each taking about rtt.
-func (a *Admission) expectedWait(rtt time.Duration) time.Duration {
-	limit := max(1, a.limiter.Limit())
-	return time.Duration(a.limiter.Queued()+1) * rtt / time.Duration(limit)
 }
 
 func (a *Admission) shedNow() error {
@@ -168,4 +166,45 @@ func deadlineOf(ctx context.Context) time.Time {
 		return d
 	}
 	return time.Now().Add(time.Hour)
+}
+
+// drainRate measures how many requests are admitted per second, over windows of 100 ms: how
+// fast a queue in front of the limit moves. An estimate from the limit and the mean request time
+// (Little's law) was tried first and shed far too much in a spike: retried and hedged requests
+// pull the mean time up while the queue still moves fast.
+type drainRate struct {
+	count     atomic.Int64
+	windowEnd atomic.Int64 // unix ns
+	perSecond atomic.Int64 // of the last windows (moving average), admissions per second
+}
+
+const drainWindow = 100 * time.Millisecond
+
+// admitted counts one admission at now; it closes a window when one has ended.
+func (d *drainRate) admitted(now time.Time) {
+	d.count.Add(1)
+	end := d.windowEnd.Load()
+	if now.UnixNano() < end || !d.windowEnd.CompareAndSwap(end, now.Add(drainWindow).UnixNano()) {
+		return
+	}
+	n := d.count.Swap(0)
+	if end == 0 {
+		return // the first window starts now
+	}
+	elapsed := drainWindow + now.Sub(time.Unix(0, end)) // the window, and how late it was closed
+	rate := int64(float64(n) / elapsed.Seconds())
+	if old := d.perSecond.Load(); old != 0 {
+		rate = (old + rate) / 2
+	}
+	d.perSecond.Store(rate)
+}
+
+// wait is how long the n-th request in the queue should wait at the measured rate (0 until one
+// window was measured: nothing is shed on a guess).
+func (d *drainRate) wait(n int) time.Duration {
+	rate := d.perSecond.Load()
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(n) / float64(rate) * float64(time.Second))
 }

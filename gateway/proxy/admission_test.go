@@ -52,7 +52,7 @@ func TestAdmissionQueuesBeyondTheLimit(t *testing.T) {
 // When the wait would exceed what is left of the budget, the request is shed at once.
 func TestAdmissionShedsAtOnceWhenTheWaitWouldExceedTheBudget(t *testing.T) {
 	a := fixedAdmission(1, 10)
-	a.rtt.Store(int64(time.Second)) // requests take a second: nothing queued could make 100 ms
+	a.drain.perSecond.Store(1) // the queue moves by one a second: nothing queued could make 100 ms
 	release := make(chan struct{})
 	defer close(release)
 	slow := budgeting(time.Minute)(a.Middleware()(blockingEndpoint(release)))

@@ -124,3 +124,28 @@ func TestHedgeDelayFollowsTheRoutesLatency(t *testing.T) {
 		t.Fatalf("p95 = %v, want about 40 ms (a bucket is 15%% wide)", got)
 	}
 }
+
+// No hedge is sent while requests wait for admission: the service has no spare capacity.
+func TestNoHedgeWhileRequestsQueue(t *testing.T) {
+	fleet := newFleet()
+	fleet.setBehavior("a", instanceBehavior{delay: 500 * time.Millisecond})
+	reg := NewRegistry()
+	a := fixedAdmission(1, 10)
+	route, _ := newTestRouteWith(t, fleet, Settings{
+		Breaker: BreakerSettings{Failures: 5, Open: time.Hour}, Status: reg, Admission: a,
+		Retry: RetryPolicy{Attempts: 2, TryTimeout: time.Second, Budget: time.Minute, Hedge: true, HedgeMinDelay: 200 * time.Millisecond},
+	}, "a", "b")
+	done := make(chan error, 2)
+	go func() { _, err := call(route); done <- err }() // starts at a (slow), holds the only permit
+	testkit.Eventually(t, 5*time.Second, "the first request in flight", func() bool { return a.Status().InFlight == 1 })
+	go func() { _, err := call(route); done <- err }()
+	testkit.Eventually(t, 5*time.Second, "the second request queued", func() bool { return a.Status().Queued == 1 })
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs := reg.Routes()[0]; rs.HedgesSent != 0 {
+		t.Fatalf("%d hedges sent while a request queued", rs.HedgesSent)
+	}
+}

@@ -93,6 +93,7 @@ func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Setti
 	r := &retrier{
 		policy:       s.Retry,
 		group:        group,
+		admission:    s.Admission,
 		budget:       newRetryBudget(s.Retry.RetryBudget, s.Now),
 		latency:      newLatencyTracker(s.Retry.HedgeQuantile, time.Second),
 		retries:      m.Retries.With("route", name),

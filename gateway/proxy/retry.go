@@ -39,9 +39,9 @@ type retrier struct {
 	policy    RetryPolicy
 	group     *group
 	admission *Admission // the service's, or nil: hedges wait while requests queue for it
-	counter atomic.Uint64
-	budget  *retryBudget
-	latency *latencyTracker
+	counter   atomic.Uint64
+	budget    *retryBudget
+	latency   *latencyTracker
 
 	retries, hedges, hedgesWon, budgetDenied metrics.Counter
 	// totals for the status page

@@ -138,12 +138,13 @@ parse_wrk() {
 	done
 }
 
-# run_wrk URL SECONDS OUT: one bounded wrk run (POST via post.lua, BENCH_CONNECTIONS connections,
-# 2 threads, 10 s request timeout) with its output in OUT; then parse_wrk OUT.
+# run_wrk URL SECONDS OUT [CONNECTIONS]: one bounded wrk run (POST via post.lua, CONNECTIONS
+# connections, default BENCH_CONNECTIONS, 2 threads, 10 s request timeout) with its output in OUT;
+# then parse_wrk OUT.
 run_wrk() {
-	local url="$1" secs="$2" out="$3"
+	local url="$1" secs="$2" out="$3" conns="${4:-$BENCH_CONNECTIONS}"
 	timeout --kill-after=5 "$((secs + 30))" \
-		wrk -t 2 -c "$BENCH_CONNECTIONS" -d "${secs}s" --timeout 10s \
+		wrk -t 2 -c "$conns" -d "${secs}s" --timeout 10s \
 		-s "$BENCH_DIR/post.lua" "$url" >"$out" 2>&1 || {
 		cat "$out" >&2
 		die "wrk failed: $url"

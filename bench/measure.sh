@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # measure.sh - the measuring part of bench/run.sh: Consul, three stringsvc backends and each proxy
-# in turn (the gateway, nginx, HAProxy, Caddy), clean runs and fault runs with wrk; writes one TSV
-# row per run.
+# in turn (the gateway, nginx, HAProxy, Caddy), clean runs, fault runs, a load spike and gray
+# failures (a graysvc in place of one backend) with wrk; writes one TSV row per run.
 #
 # Usage: (started by bench/run.sh, inside a loopback-only network namespace of its own, where it
 #        is PID 1 of a PID namespace, so everything it starts dies with it)
 #        bench/measure.sh RUN_DIR TSV CONSUL_BIN
-# Reads BENCH_DIR, BENCH_PROXIES, BENCH_FAULTS, BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP and
-# BENCH_LONG_DURATION from the environment (run.sh sets them). Binaries: RUN_DIR/bin/gateway and
-# RUN_DIR/bin/stringsvc (run.sh's snapshot of bin/).
+# Reads BENCH_DIR, BENCH_PROXIES, BENCH_FAULTS, BENCH_CONNECTIONS, BENCH_SPIKE_CONNECTIONS,
+# BENCH_DURATION, BENCH_WARMUP and BENCH_LONG_DURATION from the environment (run.sh sets them).
+# Binaries: RUN_DIR/bin/gateway, RUN_DIR/bin/stringsvc and RUN_DIR/bin/graysvc (run.sh's snapshot
+# of bin/).
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -22,8 +23,15 @@ clk_tck="$(getconf CLK_TCK)"
 read -ra proxies <<<"$BENCH_PROXIES"
 declare -A port=([gateway]=8080 [nginx]=8081 [haproxy]=8082 [caddy]=8083)
 backends=(9101 9102 9103)
-victim=9102 # the backend the kill and freeze scenarios hit
+victim=9102 # the backend the kill and freeze scenarios hit, and a graysvc replaces
 body='{"s":"hello"}'
+# The graysvc flags of each gray-failure scenario.
+declare -A gray_flags=(
+	[slow]="-delay 50ms"
+	[tail]="-delay 200ms -delay-share 0.1"
+	[errors]="-error-share 0.3"
+	[stall]="-stall-every 800ms -stall-for 300ms"
+)
 
 # pid[NAME]: what this script started and has not stopped yet (consul, be9101.., proxy).
 declare -A pid=()
@@ -46,6 +54,13 @@ trap 'exit 143' TERM
 
 # Refuse to send any load unless the only network interface is lo.
 [[ "$(ip -o link show | awk -F': ' '{ print $2 }')" == lo ]] || die "not in a loopback-only network namespace"
+
+# wrk, the proxies and the backends inherit this: the spike's thousands of client connections,
+# each with an upstream one at the proxy, need far more descriptors than the usual 1024. 65536
+# where allowed, else the hard limit (a container may forbid raising it).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+(($(ulimit -n) >= 4 * BENCH_SPIKE_CONNECTIONS)) ||
+	log "WARNING: open files limit $(ulimit -n) is low for $BENCH_SPIKE_CONNECTIONS spike connections"
 
 # --- Consul and the backends ---------------------------------------------------------------------
 
@@ -73,14 +88,24 @@ passing() {
 all_passing() { [[ "$(passing)" == 3 ]]; }
 port_passing() { [[ "$(passing "$1")" == 1 ]]; }
 
+# start_backend PORT [GRAYSVC_FLAGS...]: a stringsvc on PORT, or with flags a graysvc (it
+# registers as stringsvc and passes its check, but degrades its answers as the flags say).
 start_backend() {
-	CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_JSON=true LOG_LEVEL=warn \
-		"$bin/stringsvc" -listen "127.0.0.1:$1" >>"$run/stringsvc-$1.log" 2>&1 &
-	pid[be$1]=$!
+	local p="$1"
+	shift
+	if [[ $# -gt 0 ]]; then
+		CONSUL_HTTP_ADDR=127.0.0.1:8500 "$bin/graysvc" -listen "127.0.0.1:$p" -log-json -log-level warn "$@" \
+			>>"$run/graysvc-$p.log" 2>&1 &
+	else
+		CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_JSON=true LOG_LEVEL=warn \
+			"$bin/stringsvc" -listen "127.0.0.1:$p" >>"$run/stringsvc-$p.log" 2>&1 &
+	fi
+	pid[be$p]=$!
 	disown "$!" # no job notices ("Killed") on stderr; stop_pid polls /proc
 }
 
-# stop_backend PORT: SIGTERM; it deregisters, drains 3 s and exits (bounded: 20 s).
+# stop_backend PORT: SIGTERM; it deregisters, drains (stringsvc 3 s, graysvc 0) and exits
+# (bounded: 20 s).
 stop_backend() {
 	stop_pid "${pid[be$1]}" 20
 	unset "pid[be$1]"
@@ -176,22 +201,25 @@ disturbance() {
 		}'
 }
 
-# record SCENARIO PROXY CPU_TICKS RSS_KIB: append the figures of the last run_wrk (W) and the
-# disturbance since sample to the TSV.
+# record SCENARIO PROXY CPU_TICKS RSS_KIB [UPSTREAM [CONNECTIONS]]: append the figures of the last
+# run_wrk (W), the disturbance since sample, the run's connections (default BENCH_CONNECTIONS) and
+# the requests the backends counted during it ("-": not measured) to the TSV.
 record() {
 	local other steal
 	read -r other steal <<<"$(disturbance)"
 	awk -v OFS='\t' -v sc="$1" -v px="$2" -v ticks="$3" -v rss="$4" -v other="$other" -v steal="$steal" \
-		-v tck="$clk_tck" \
+		-v tck="$clk_tck" -v up="${5:--}" -v conns="${6:-$BENCH_CONNECTIONS}" \
 		-v req="${W[requests]}" -v dur="${W[duration_us]}" -v c="${W[connect]}" -v r="${W[read]}" \
 		-v w="${W[write]}" -v st="${W[status]}" -v to="${W[timeout]}" \
 		-v p50="${W[p50_us]}" -v p99="${W[p99_us]}" -v mx="${W[max_us]}" 'BEGIN {
 			failed = st + c + r + w + to; total = req + c + r + w + to
 			cpu = (ticks == "-" || req == 0) ? "-" : sprintf("%.1f", ticks * 1e6 / tck / req)
 			mib = (rss == "-") ? "-" : sprintf("%.1f", rss / 1024)
+			extra = (up == "-" || req == 0) ? "-" : sprintf("%.1f", (up - req) * 100 / req)
 			print sc, px, sprintf("%.2f", dur / 1e6), req, c, r, w, st, to, failed, total,
 				sprintf("%.0f", (req - st) / (dur / 1e6)), sprintf("%.3f", p50 / 1000),
-				sprintf("%.3f", p99 / 1000), sprintf("%.3f", mx / 1000), cpu, mib, other, steal
+				sprintf("%.3f", p99 / 1000), sprintf("%.3f", mx / 1000), cpu, mib, other, steal,
+				conns, up, extra
 		}' >>"$tsv"
 }
 
@@ -264,9 +292,100 @@ fault() {
 	log "fault: $scenario: $name: $(tail -n 1 "$tsv" | cut -f10,11 --output-delimiter=' of ') failed, max ${W[max_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
 }
 
+# --- load spike and gray failures: what the proxies cost upstream -------------------------------
+
+# upstream_total: stringsvc_requests_total summed over the three backends: the requests they
+# served (a graysvc counts its injected failures and delayed answers too); fails if one of them
+# does not answer.
+upstream_total() {
+	local p n sum=0
+	for p in "${backends[@]}"; do
+		n="$(curl -fsS --max-time 5 "127.0.0.1:$p/metrics" |
+			awk '/^stringsvc_requests_total\{/ { t += $NF } END { printf "%.0f\n", t }')" || return 1
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+
+# upstream_settled: upstream_total once it has stood still for 0.5 s (longer than any graysvc
+# holds a request, so that requests still held or queued when wrk stopped are in), at most 5 s.
+upstream_settled() {
+	local prev cur i
+	cur="$(upstream_total)" || return 1
+	for ((i = 0; i < 10; i++)); do
+		prev="$cur"
+		sleep 0.5
+		cur="$(upstream_total)" || return 1
+		[[ "$cur" != "$prev" ]] || break
+	done
+	echo "$cur"
+}
+
+# spike NAME: a fresh proxy on healthy backends; after the warm-up, three runs back to back
+# against the same proxy process: BENCH_CONNECTIONS, BENCH_SPIKE_CONNECTIONS, BENCH_CONNECTIONS
+# again (rows spike-before, spike, spike-after), each with the upstream requests it caused.
+spike() {
+	local name="$1" phase conns u0 u1
+	healthy
+	start_proxy "$name"
+	log "spike: $name: warm-up ${BENCH_WARMUP}s, then ${BENCH_DURATION}s at $BENCH_CONNECTIONS, $BENCH_SPIKE_CONNECTIONS, $BENCH_CONNECTIONS connections"
+	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out"
+	u0="$(upstream_settled)" || die "cannot read the backends' /metrics"
+	for phase in spike-before spike spike-after; do
+		conns="$BENCH_CONNECTIONS"
+		[[ "$phase" != spike ]] || conns="$BENCH_SPIKE_CONNECTIONS"
+		sample
+		run_wrk "$(url "$name")" "$BENCH_DURATION" "$run/wrk-$phase-$name.out" "$conns"
+		# Between the runs no settling: the next one follows at once, on the state this one left.
+		if [[ "$phase" == spike-after ]]; then u1="$(upstream_settled)"; else u1="$(upstream_total)"; fi ||
+			die "cannot read the backends' /metrics"
+		record "$phase" "$name" - - "$((u1 - u0))" "$conns"
+		u0="$u1"
+		log "spike: $phase: $name: $(tail -n 1 "$tsv" | cut -f10,11 --output-delimiter=' of ') failed, p99 ${W[p99_us]} µs, extra upstream $(tail -n 1 "$tsv" | cut -f22)%"
+	done
+	stop_proxy
+}
+
+# gray SCENARIO NAME: a fresh proxy, backend :victim being a graysvc; warm-up, then one run with
+# the upstream requests it caused.
+gray() {
+	local scenario="$1" name="$2" u0 u1
+	alive "${pid[be$victim]}" || die "the graysvc on :$victim exited (see $run/graysvc-$victim.log)"
+	wait_until 30 "3 instances passing in Consul" all_passing || die "backends not passing"
+	start_proxy "$name"
+	log "gray: $scenario: $name: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
+	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out"
+	u0="$(upstream_settled)" || die "cannot read the backends' /metrics"
+	sample
+	run_wrk "$(url "$name")" "$BENCH_DURATION" "$run/wrk-$scenario-$name.out"
+	u1="$(upstream_settled)" || die "cannot read the backends' /metrics"
+	record "$scenario" "$name" - - "$((u1 - u0))"
+	stop_proxy
+	log "gray: $scenario: $name: $(tail -n 1 "$tsv" | cut -f10,11 --output-delimiter=' of ') failed, p99 ${W[p99_us]} µs, extra upstream $(tail -n 1 "$tsv" | cut -f22)%"
+}
+
+# gray_scenario SCENARIO: backend :victim replaced by a graysvc with the scenario's flags, one
+# run per proxy (Caddy left out), then a stringsvc again.
+gray_scenario() {
+	local scenario="$1" name
+	local -a flags
+	read -ra flags <<<"${gray_flags[$scenario]}"
+	healthy
+	log "gray: $scenario: backend :$victim replaced by graysvc ${flags[*]}"
+	stop_backend "$victim"
+	start_backend "$victim" "${flags[@]}"
+	for name in "${proxies[@]}"; do
+		[[ "$name" != caddy ]] || continue
+		gray "$scenario" "$name"
+	done
+	log "gray: $scenario: a stringsvc on :$victim again"
+	stop_backend "$victim"
+	healthy
+}
+
 # --- the run -------------------------------------------------------------------------------------
 
-printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\n' >"$tsv"
+printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\tconnections\tupstream_requests\textra_upstream_pct\n' >"$tsv"
 validate_configs
 log "starting Consul and backends ${backends[*]}"
 start_consul
@@ -276,10 +395,17 @@ for name in direct "${proxies[@]}"; do
 	clean "$name"
 done
 for scenario in $BENCH_FAULTS; do
-	for name in "${proxies[@]}"; do
-		# Only the gateway reads Consul; the peers have a static list of the backends.
-		[[ "$scenario" != consul || "$name" == gateway ]] || continue
-		fault "$scenario" "$name"
-	done
+	case "$scenario" in
+	slow | tail | errors | stall) gray_scenario "$scenario" ;;
+	*)
+		for name in "${proxies[@]}"; do
+			# Only the gateway reads Consul; the peers have a static list of the backends.
+			[[ "$scenario" != consul || "$name" == gateway ]] || continue
+			# Caddy sits out the spike and the gray failures.
+			[[ "$scenario" != spike || "$name" != caddy ]] || continue
+			if [[ "$scenario" == spike ]]; then spike "$name"; else fault "$scenario" "$name"; fi
+		done
+		;;
+	esac
 done
 log "all runs done"

@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # run.sh - benchmark the gateway side by side with nginx, HAProxy and Caddy in front of the same
-# three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS)
-# and fault runs (a backend killed, frozen, restarted one by one; Consul restarted), then a
-# markdown report, a TSV and a PNG chart in bench/results/.
+# three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS),
+# fault runs (a backend killed, frozen, restarted one by one; Consul restarted), a load spike and
+# gray failures (a backend slow, slow now and then, failing a share of requests, stalling), then a
+# markdown report, a TSV and PNG charts in bench/results/.
 #
 # Usage (as root): bench/run.sh
 #   BENCH_PROXIES        the proxies to measure (default "gateway nginx haproxy caddy")
 #   BENCH_CONNECTIONS    wrk connections (default 64)
 #   BENCH_DURATION       seconds of each measured run (default 15; e.g. 4 for a quick try)
 #   BENCH_WARMUP         seconds of the warm-up run before each measured run (default 3)
-#   BENCH_FAULTS         the fault runs after the clean runs (default "kill freeze rolling consul";
-#                        empty: clean runs only)
+#   BENCH_FAULTS         the fault runs after the clean runs (default: all of "kill freeze rolling
+#                        consul spike slow tail errors stall"; empty: clean runs only). Caddy sits
+#                        out spike and the gray failures:
+#                        spike   three runs back to back on one proxy: BENCH_CONNECTIONS, then
+#                                BENCH_SPIKE_CONNECTIONS, then BENCH_CONNECTIONS again
+#                        slow    backend :9102 replaced by a graysvc answering every request 50 ms late
+#                        tail    ... by a graysvc answering 1 request in 10 200 ms late
+#                        errors  ... by a graysvc answering 30% of requests 500
+#                        stall   ... by a graysvc holding every request for 300 ms every 800 ms
+#                        (its health check passes all along; a stringsvc again after the scenario)
+#   BENCH_SPIKE_CONNECTIONS  wrk connections of the spike (default 4096)
 #   BENCH_RESULTS        where the report goes (default bench/results; e.g. a temp dir for a smoke run)
 #   BENCH_KEEP=1         keep the temp dir (logs, configs, raw wrk output) even after a success
 #   BENCH_LONG_DURATION  seconds of the rolling restart and Consul outage runs, which take ~15 s
@@ -19,8 +29,9 @@
 # Installs what is missing (wrk, haproxy, nginx, caddy, gnuplot-nox, jq) with apt-get, builds
 # bin/ (scripts/build.sh) and gets Consul (scripts/agents.sh consul); then runs bench/measure.sh
 # in a loopback-only network namespace (own mount and PID namespaces: whatever it starts dies with
-# it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png} and the copies
-# latest.md and latest.png; prints the markdown. The temp dir is removed, or kept (and its path
+# it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png} and
+# <UTC date>-<host>-gray.png (spike and gray failures, when run), the copies latest.md, latest.png
+# and latest-gray.png; prints the markdown. The temp dir is removed, or kept (and its path
 # printed) if something failed.
 set -euo pipefail
 
@@ -33,7 +44,7 @@ source "$bench/lib.sh"
 
 # The command as given, with the settings taken from the environment.
 invocation="bench/run.sh"
-for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
+for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_SPIKE_CONNECTIONS BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
 	if [[ -n "${!var+set}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
 done
 export BENCH_DIR="$bench"
@@ -41,15 +52,16 @@ export BENCH_PROXIES="${BENCH_PROXIES:-gateway nginx haproxy caddy}"
 for proxy in $BENCH_PROXIES; do
 	[[ "$proxy" =~ ^(gateway|nginx|haproxy|caddy)$ ]] || die "unknown proxy in BENCH_PROXIES: $proxy"
 done
-export BENCH_FAULTS="${BENCH_FAULTS-kill freeze rolling consul}"
+export BENCH_FAULTS="${BENCH_FAULTS-kill freeze rolling consul spike slow tail errors stall}"
 for fault in $BENCH_FAULTS; do
-	[[ "$fault" =~ ^(kill|freeze|rolling|consul)$ ]] || die "unknown fault in BENCH_FAULTS: $fault"
+	[[ "$fault" =~ ^(kill|freeze|rolling|consul|spike|slow|tail|errors|stall)$ ]] || die "unknown fault in BENCH_FAULTS: $fault"
 done
 results="${BENCH_RESULTS:-$bench/results}"
 export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+export BENCH_SPIKE_CONNECTIONS="${BENCH_SPIKE_CONNECTIONS:-4096}"
 export BENCH_DURATION="${BENCH_DURATION:-15}"
 export BENCH_WARMUP="${BENCH_WARMUP:-3}"
-for var in BENCH_CONNECTIONS BENCH_DURATION BENCH_WARMUP ${BENCH_LONG_DURATION:+BENCH_LONG_DURATION}; do
+for var in BENCH_CONNECTIONS BENCH_SPIKE_CONNECTIONS BENCH_DURATION BENCH_WARMUP ${BENCH_LONG_DURATION:+BENCH_LONG_DURATION}; do
 	[[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive integer, not '${!var}'"
 done
 export BENCH_LONG_DURATION="${BENCH_LONG_DURATION:-$((BENCH_DURATION > 30 ? BENCH_DURATION : 30))}"
@@ -91,9 +103,10 @@ log "building bin/ (scripts/build.sh) and getting Consul (scripts/agents.sh cons
 built=""
 if ! (cd "$root" && scripts/build.sh >&2); then
 	# Someone may be editing the Go code right now: benchmark the binaries bin/ already has.
-	[[ -x "$root/bin/gateway" && -x "$root/bin/stringsvc" ]] || die "scripts/build.sh failed and bin/ is empty"
+	[[ -x "$root/bin/gateway" && -x "$root/bin/stringsvc" && -x "$root/bin/graysvc" ]] ||
+		die "scripts/build.sh failed and bin/ lacks gateway, stringsvc or graysvc"
 	built=", scripts/build.sh FAILED: bin/ as built $(date -u -r "$root/bin/gateway" '+%Y-%m-%d %H:%M UTC')"
-	log "WARNING: scripts/build.sh failed; using bin/gateway and bin/stringsvc as they are"
+	log "WARNING: scripts/build.sh failed; using bin/gateway, bin/stringsvc and bin/graysvc as they are"
 fi
 consul="$(realpath "$(cd "$root" && scripts/agents.sh consul)")"
 
@@ -115,11 +128,11 @@ trap 'exit 143' TERM
 
 # A snapshot of the binaries: bin/ may be rebuilt while the benchmark runs.
 mkdir -p "$run/bin"
-cp "$root/bin/gateway" "$root/bin/stringsvc" "$run/bin/"
+cp "$root/bin/gateway" "$root/bin/stringsvc" "$root/bin/graysvc" "$run/bin/"
 rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$root" diff --quiet HEAD -- '*.go' go.mod go.sum 2>/dev/null || rev="$rev + uncommitted Go changes"
 versions=(
-	"gateway and stringsvc at $rev ($(go version | awk '{ print $3 }')$built)"
+	"gateway, stringsvc and graysvc at $rev ($(go version | awk '{ print $3 }')$built)"
 	"$(nginx -v 2>&1 | sed 's#.*: ##; s#/# #')"
 	"$(haproxy -v | awk 'NR == 1 { print "HAProxy " $3 }')"
 	"Caddy $(caddy version | awk '{ print $1 }')"
@@ -131,7 +144,7 @@ export BENCH_VERSIONS="${BENCH_VERSIONS%, }"
 
 # --- measure, in a loopback-only network namespace -----------------------------------------------
 
-log "measuring: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s runs (${BENCH_LONG_DURATION}s for rolling/consul) after ${BENCH_WARMUP}s warm-ups; run dir $run"
+log "measuring: $BENCH_CONNECTIONS connections ($BENCH_SPIKE_CONNECTIONS in the spike), ${BENCH_DURATION}s runs (${BENCH_LONG_DURATION}s for rolling/consul) after ${BENCH_WARMUP}s warm-ups; run dir $run"
 # shellcheck disable=SC2016 # $0 and $@ are expanded by the inner bash.
 unshare --net --mount --propagation private --pid --fork --mount-proc --kill-child -- \
 	bash -c 'ip link set lo up && exec "$0" "$@"' "$bench/measure.sh" "$run" "$run/results.tsv" "$consul"
@@ -148,5 +161,11 @@ cp "$run/results.tsv" "$out.tsv"
 "$bench/report.sh" "$out.tsv" "$out"
 cp "$out.md" "$results/latest.md"
 cp "$out.png" "$results/latest.png"
-log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: $results/latest.md, latest.png)"
+rm -f "$results/latest-gray.png" # a previous run's, unless this run has its own
+if [[ -f "$out-gray.png" ]]; then
+	cp "$out-gray.png" "$results/latest-gray.png"
+	log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png, $out-gray.png (copies: $results/latest.md, latest.png, latest-gray.png)"
+else
+	log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: $results/latest.md, latest.png)"
+fi
 cat "$out.md"

@@ -162,6 +162,7 @@ system_tests() {
 		NOMAD_BIN="$nomad" \
 		STRINGSVC_BIN="$root/bin/stringsvc" \
 		GATEWAY_BIN="$root/bin/gateway" \
+		GRAYSVC_BIN="$root/bin/graysvc" \
 		unshare --net --mount --propagation private --pid --fork --mount-proc -- \
 		bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 20m -test.run "$1"' \
 		"$root/bin/systemtest.test" "${SYSTEM_TEST_RUN:-.}"

@@ -134,6 +134,19 @@ func startStringsvc(t *testing.T, env ...string) *instance {
 	return &instance{proc: p, addr: addr, id: fmt.Sprint(entry["id"])}
 }
 
+// startGraysvc starts a graysvc (stringsvc/cmd/graysvc): an instance that registers in the
+// Consul at consulAddr as stringsvc, passes its health check and answers like stringsvc, but
+// degraded as args say (-delay D with -delay-share F, -error-share F, -stall-every D -stall-for D).
+func startGraysvc(t *testing.T, args ...string) *instance {
+	t.Helper()
+	p := startProcess(t, "graysvc", bins.graysvc, []string{"CONSUL_HTTP_ADDR=" + consulAddr},
+		append([]string{"-listen", "127.0.0.1:0", "-drain", drain.String(), "-log-json"}, args...)...)
+	entry := p.waitLogEntry(t, "listening", 10*time.Second)
+	addr := fmt.Sprint(entry["addr"])
+	p.name = "graysvc " + addr
+	return &instance{proc: p, addr: addr, id: fmt.Sprint(entry["id"])}
+}
+
 // served returns how many requests the instance has served, from its Prometheus metrics.
 func (in *instance) served(t *testing.T) int {
 	t.Helper()
@@ -170,10 +183,17 @@ type gateway struct {
 // adds to or overrides its environment.
 func startGateway(t *testing.T, env ...string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, env)
+}
+
+// startGatewayWith is startGateway with flags: args come after the defaults and so win over them
+// (a flag also wins over its environment variable, -try-timeout over GATEWAY_TRY_TIMEOUT).
+func startGatewayWith(t *testing.T, env []string, args ...string) *gateway {
+	t.Helper()
 	addr := freeAddr(t)
 	p := startProcess(t, "gateway", bins.gateway,
 		append([]string{"CONSUL_HTTP_ADDR=" + consulAddr, "LOG_JSON=true"}, env...),
-		"-listen", addr, "-try-timeout", tryTimeout.String())
+		append([]string{"-listen", addr, "-try-timeout", tryTimeout.String()}, args...)...)
 	p.waitLogEntry(t, "listening", 10*time.Second)
 	return &gateway{proc: p, url: "http://" + addr}
 }

@@ -11,11 +11,14 @@ import (
 )
 
 // bins are the programs under test, from the environment (see scripts/test.sh).
-var bins = struct{ consul, nomad, stringsvc, gateway string }{
+// graysvc is a degraded stringsvc stand-in (stringsvc/cmd/graysvc) for the overload and
+// gray-failure tests.
+var bins = struct{ consul, nomad, stringsvc, gateway, graysvc string }{
 	consul:    os.Getenv("CONSUL_BIN"),
 	nomad:     os.Getenv("NOMAD_BIN"),
 	stringsvc: os.Getenv("STRINGSVC_BIN"),
 	gateway:   os.Getenv("GATEWAY_BIN"),
+	graysvc:   os.Getenv("GRAYSVC_BIN"),
 }
 
 func TestMain(m *testing.M) {
@@ -32,6 +35,7 @@ func TestMain(m *testing.M) {
 func checkEnvironment() error {
 	for name, path := range map[string]*string{
 		"CONSUL_BIN": &bins.consul, "NOMAD_BIN": &bins.nomad, "STRINGSVC_BIN": &bins.stringsvc, "GATEWAY_BIN": &bins.gateway,
+		"GRAYSVC_BIN": &bins.graysvc,
 	} {
 		if *path == "" {
 			return fmt.Errorf("%s is not set", name)

@@ -22,6 +22,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/instrument"
 	"github.com/example/gokit-nomad/stringsvc/linger"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/service"
@@ -72,13 +73,13 @@ func run(cfg config, logger hclog.Logger) error {
 	var draining atomic.Bool
 	svc := service.New(
 		service.LoggingMiddleware(logger.Named("service")),
-		newInstrumenting(),
+		instrument.NewService().Middleware(),
 	)
 	handler := transport.NewHTTPHandler(endpoints.New(svc), hclogkit.Adapt(logger.Named("transport")),
 		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: healthHandler(&draining)},
-		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: metricsHandler()},
+		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
 	)
-	server := newHTTPServer(countingResponses(prometheus.DefaultRegisterer)(handler), defaultLimits)
+	server := newHTTPServer(instrument.Responses(prometheus.DefaultRegisterer)(handler), defaultLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }() // a refused 413 body ends in a FIN, not a reset
 	logger.Info("listening", "addr", bound.String())

@@ -1,4 +1,4 @@
-package main
+package instrument
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // Every answer is counted by status code, those refused before the service included.
 func TestResponsesAreCountedByStatusCode(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	server := httptest.NewServer(countingResponses(reg)(transport.NewHTTPHandler(endpoints.New(service.New()), kitlog.NewNopLogger())))
+	server := httptest.NewServer(Responses(reg)(transport.NewHTTPHandler(endpoints.New(service.New()), kitlog.NewNopLogger())))
 	defer server.Close()
 	for _, req := range []struct{ path, contentType, body string }{
 		{"/uppercase", "application/json", `{"s":"ok"}`},
@@ -50,6 +50,29 @@ stringsvc_http_responses_total{code="404",method="post"} 1
 stringsvc_http_responses_total{code="415",method="post"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "stringsvc_http_responses_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A call that failed before the service (graysvc's injected failure) lands in the same series as
+// the service's own calls, as a failed one. NewService registers in the default registry: once
+// per test binary.
+func TestFailedCallsAreCountedWithTheServicesCalls(t *testing.T) {
+	metrics := NewService()
+	svc := service.New(metrics.Middleware())
+	if _, err := svc.Uppercase(context.Background(), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	metrics.Failed("uppercase")
+	metrics.Failed("count")
+	want := `
+# HELP stringsvc_requests_total Requests served, by method and whether they failed.
+# TYPE stringsvc_requests_total counter
+stringsvc_requests_total{error="false",method="uppercase"} 1
+stringsvc_requests_total{error="true",method="count"} 1
+stringsvc_requests_total{error="true",method="uppercase"} 1
+`
+	if err := testutil.GatherAndCompare(prometheus.DefaultGatherer, strings.NewReader(want), "stringsvc_requests_total"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -147,8 +147,8 @@ func startGraysvc(t *testing.T, args ...string) *instance {
 	return &instance{proc: p, addr: addr, id: fmt.Sprint(entry["id"])}
 }
 
-// served returns how many requests the instance has served, from its Prometheus metrics.
-func (in *instance) served(t *testing.T) int {
+// metrics returns the instance's Prometheus exposition.
+func (in *instance) metrics(t *testing.T) string {
 	t.Helper()
 	resp, err := http.Get("http://" + in.addr + "/metrics")
 	if err != nil {
@@ -159,8 +159,14 @@ func (in *instance) served(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return string(body)
+}
+
+// served returns how many requests the instance has served, from its Prometheus metrics.
+func (in *instance) served(t *testing.T) int {
+	t.Helper()
 	total := 0
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(in.metrics(t), "\n") {
 		if !strings.HasPrefix(line, "stringsvc_requests_total{") {
 			continue
 		}

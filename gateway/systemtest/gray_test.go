@@ -4,8 +4,6 @@ package systemtest
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -191,16 +189,7 @@ const injected = `stringsvc_requests_total{error="true",method="uppercase"}`
 // metric returns the value of one series of the instance's /metrics (-1: absent).
 func (in *instance) metric(t *testing.T, series string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + in.addr + "/metrics")
-	if err != nil {
-		t.Fatalf("metrics of %s: %v", in.addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testkit.MetricValue(string(body), series)
+	return testkit.MetricValue(in.metrics(t), series)
 }
 
 // measure runs 16 workers for settle+d and returns what they saw after settle.

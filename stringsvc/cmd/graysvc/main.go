@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,7 +27,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/instrument"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/lifecycle"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
@@ -75,11 +74,11 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	logger = logger.With("id", instance.ID)
 
-	var draining atomic.Bool
+	health := &lifecycle.Health{}
 	metrics := instrument.NewService()
 	svc := service.New(service.LoggingMiddleware(logger.Named("service")), metrics.Middleware())
 	handler := transport.NewHTTPHandler(endpoints.New(svc), hclogkit.Adapt(logger.Named("transport")),
-		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: healthHandler(&draining)},
+		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
 		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
 	)
 	degraded := &degrader{faults: cfg.faults, next: handler, epoch: time.Now(), random: rand.Float64, failed: metrics.Failed}
@@ -89,58 +88,19 @@ func run(cfg config, logger hclog.Logger) error {
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
 	logger.Info("listening", "addr", bound.String(), "delay", cfg.faults.delay, "delay_share", cfg.faults.delayShare,
 		"error_share", cfg.faults.errorShare, "stall_every", cfg.faults.stallEvery, "stall_for", cfg.faults.stallFor)
 
-	keeper := registry.NewKeeper(consul, instance.Registration(), cfg.resync, logger.Named("registry"))
-	keepCtx, stopKeeping := context.WithCancel(context.Background())
-	kept := make(chan struct{})
-	go func() { defer close(kept); keeper.Run(keepCtx) }()
-
 	signals, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stopSignals()
-	select {
-	case err := <-serveErr:
-		stopKeeping()
-		<-kept
-		return fmt.Errorf("serving: %w", err)
-	case <-signals.Done():
-	}
-
-	// As stringsvc: leave Consul, keep serving for the drain, then stop taking requests.
-	logger.Info("stopping: deregistering, then draining", "drain", cfg.drain)
-	stopKeeping()
-	<-kept
-	draining.Store(true)
-	deregCtx, cancelDereg := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := keeper.Deregister(deregCtx); err != nil {
-		logger.Warn("could not deregister; consul's health check will remove this instance", "err", err)
-	}
-	cancelDereg()
-	time.Sleep(cfg.drain)
-	// Held requests end within the longest hold; 10 s more, as stringsvc's shutdown timeout.
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 10*time.Second+cfg.faults.delay+cfg.faults.stallFor)
-	defer cancelShutdown()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	logger.Info("stopped")
-	return nil
-}
-
-// healthHandler answers Consul's check at once, whatever the faults: 200 while serving, 503 once
-// draining.
-func healthHandler(draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		if draining.Load() {
-			_ = contract.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
-			return
-		}
-		_ = contract.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return lifecycle.Run(signals, lifecycle.Instance{
+		Server:   server,
+		Listener: ln,
+		Keeper:   registry.NewKeeper(consul, instance.Registration(), cfg.resync, logger.Named("registry")),
+		Health:   health,
+		Drain:    cfg.drain,
+		// Held requests end within the longest hold; 10 s more, as stringsvc's shutdown timeout.
+		ShutdownTimeout: 10*time.Second + cfg.faults.delay + cfg.faults.stallFor,
+		Logger:          logger,
 	})
 }

@@ -49,6 +49,7 @@ type Admission struct {
 // observes the queue wait of those that queued, in seconds (nil: not recorded).
 func NewAdmission(service string, s AdmissionSettings, shed metrics.Counter, wait metrics.Histogram) *Admission {
 	m := Metrics{Shed: shed, AdmissionWait: wait}.orDiscard()
+	m.Shed.With("service", service).Add(0) // the series exists from the start, for alerts
 	return &Admission{
 		service: service,
 		limiter: adaptivelimiter.NewBuilder[any]().

@@ -101,6 +101,11 @@ func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Setti
 		hedgesWon:    m.Hedges.With("route", name, "result", "won"),
 		budgetDenied: m.RetryBudgetExhausted.With("route", name),
 	}
+	// Series that alerts read exist from the start, at zero, not from the first event.
+	m.Panic.With("route", name).Set(0)
+	for _, c := range []metrics.Counter{r.retries, r.hedges, r.hedgesWon, r.budgetDenied} {
+		c.Add(0)
+	}
 	ep := r.serve
 	if s.Admission != nil {
 		ep = s.Admission.Middleware()(ep)

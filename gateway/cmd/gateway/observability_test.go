@@ -41,6 +41,13 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 		fmt.Sprintf(`gateway_breaker_transitions_total{from="closed",instance=%q,route="uppercase",to="open"} 1`, flaky),
 		fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="uppercase"} 3`, flaky),
 		`gateway_instances{route="uppercase"} 2`,
+		// Series that alerts read are there before anything happened, at zero.
+		`gateway_panic{route="uppercase"} 0`,
+		`gateway_hedges_total{result="won",route="count"} 0`,
+		`gateway_retry_budget_exhausted_total{route="uppercase"} 0`,
+		`gateway_admission_shed_total{service="stringsvc"} 0`,
+		`gateway_admission_limit{service="stringsvc"} 100`,
+		`gateway_admission_queued{service="stringsvc"} 0`,
 	} {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)

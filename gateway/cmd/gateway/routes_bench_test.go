@@ -58,7 +58,8 @@ func startGatewayWith(tb testing.TB, instances []string, change func(*parts)) st
 	p := parts{
 		service:   "stringsvc",
 		instancer: sd.FixedInstancer(instances),
-		settings:  proxy.Settings{Breaker: cfg.breaker, Retry: cfg.retry, Logger: hclog.NewNullLogger()},
+		settings:  proxy.Settings{Breaker: cfg.breaker, Outliers: cfg.outliers, Retry: cfg.retry, Logger: hclog.NewNullLogger()},
+		admission: cfg.admission,
 		clients:   cfg.upstream,
 		logger:    hclog.NewNullLogger(),
 	}

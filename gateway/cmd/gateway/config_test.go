@@ -15,6 +15,21 @@ func TestDefaults(t *testing.T) {
 		c.retry.Budget != time.Second || c.breaker.Failures != 3 || c.breaker.Open != 5*time.Second {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if !c.retry.Hedge || c.retry.RetryBudget.Ratio != 0.2 || c.retry.RetryBudget.MinPerSecond != 10 ||
+		c.outliers.MaxEjectedPercent != 50 || c.outliers.PanicPercent != 50 || c.admission.MaxInFlight != 1000 {
+		t.Fatalf("unexpected resilience defaults: %+v", c)
+	}
+}
+
+// -max-inflight 0 turns admission control off; a ceiling under the start lowers the start.
+func TestAdmissionCeiling(t *testing.T) {
+	c, err := parseConfig([]string{"-max-inflight", "50"})
+	if err != nil || c.admission.InitialInFlight != 50 {
+		t.Fatalf("%v, initial %d: want the start lowered to the ceiling", err, c.admission.InitialInFlight)
+	}
+	if c, err := parseConfig([]string{"-max-inflight", "0"}); err != nil || c.admission.MaxInFlight != 0 {
+		t.Fatalf("%v: want 0 accepted (off)", err)
+	}
 }
 
 func TestNomadAddressAndEnvironment(t *testing.T) {
@@ -54,6 +69,15 @@ func TestBadConfigIsAnError(t *testing.T) {
 		{"-rate-limit", "0.5"},
 		{"-rate-limit", "-1"},
 		{"-rate-limit", "10", "-rate-burst", "-1"},
+		{"-outlier-interval", "1ms"},
+		{"-hedge-min-delay", "0s"},
+		{"-max-ejection-percent", "101"},
+		{"-panic-threshold", "-1"},
+		{"-retry-budget-ratio", "-0.1"},
+		{"-retry-budget-min", "-1"},
+		{"-max-inflight", "4"},
+		{"-max-inflight", "-1"},
+		{"-max-queue", "-1"},
 	} {
 		if _, err := parseConfig(args); err == nil {
 			t.Errorf("%v: want an error", args)

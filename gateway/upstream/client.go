@@ -1,6 +1,6 @@
 // Package upstream builds the gateway's client endpoints to one stringsvc instance: go-kit
-// endpoints that send a contract.Passthrough body to a contract path over a pool of keep-alive
-// connections (fasthttp's HostClient) and return the 200 answer's body as a contract.Passthrough,
+// endpoints that send a contract.Passthrough body to a contract path over the instance's pool of
+// keep-alive connections (fasthttp's HostClient; one per instance, shared by every route: Pools) and return the 200 answer's body as a contract.Passthrough,
 // or any other answer as a *contract.StatusError, as the contract's own client decoders do.
 //
 // It replaces go-kit's net/http client on the gateway's hot path: net/http hands every request to
@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -38,34 +39,33 @@ type Settings struct {
 	IdleTimeout time.Duration
 }
 
+// Pools holds one pool of keep-alive connections per instance, shared by every route to it: the
+// limit of MaxConns is the instance's, whatever the number of routes, and a connection one route
+// opened serves the next request of any route.
+type Pools struct {
+	s     Settings
+	mu    sync.Mutex
+	pools map[string]*pool // by instance address
+}
+
+// pool is one instance's connections and how many route endpoints use them.
+type pool struct {
+	client *fasthttp.HostClient
+	users  int
+}
+
+// NewPools returns Pools whose connections follow s.
+func NewPools(s Settings) *Pools { return &Pools{s: s, pools: map[string]*pool{}} }
+
 // Factory returns the go-kit sd.Factory of one contract path: given an instance ("host:port") it
-// builds that instance's endpoint over a connection pool of its own; the io.Closer closes the
-// pool's idle connections when the instance leaves the set.
-func Factory(path string, s Settings) sd.Factory {
+// builds that instance's endpoint over the instance's pool; the io.Closer gives the pool back,
+// and the last route to leave closes its idle connections.
+func (ps *Pools) Factory(path string) sd.Factory {
 	return func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		if instance == "" {
 			return nil, nil, errors.New("upstream: empty instance address")
 		}
-		client := &fasthttp.HostClient{
-			Addr: instance,
-			// DialTimeout, not Dial: fasthttp passes it what is left of the request's deadline
-			// (0: none), so that a connect that hangs (a SYN dropped by a full accept queue waits
-			// for a 1 s retransmission) ends with the attempt, not after s.DialTimeout.
-			DialTimeout: func(addr string, left time.Duration) (net.Conn, error) {
-				if left <= 0 || left > s.DialTimeout {
-					left = s.DialTimeout
-				}
-				return fasthttp.DialTimeout(addr, left)
-			},
-			MaxConns:                      s.MaxConns,
-			MaxConnWaitTimeout:            s.MaxConnWait,
-			MaxIdleConnDuration:           s.IdleTimeout,
-			MaxIdemponentCallAttempts:     2,
-			RetryIfErr:                    retryOnStaleConnection,
-			NoDefaultUserAgentHeader:      true,
-			DisableHeaderNamesNormalizing: true,
-			DisablePathNormalizing:        true,
-		}
+		client := ps.acquire(instance)
 		uri := "http://" + instance + path
 		return func(ctx context.Context, request any) (any, error) {
 			p, ok := request.(contract.Passthrough)
@@ -73,16 +73,73 @@ func Factory(path string, s Settings) sd.Factory {
 				return nil, fmt.Errorf("upstream: request is %T, want contract.Passthrough", request)
 			}
 			return roundTrip(ctx, client, uri, p.Body)
-		}, idleCloser{client}, nil
+		}, releaser{ps, instance}, nil
 	}
 }
 
-// idleCloser closes a departed instance's idle connections; requests still in flight finish.
-type idleCloser struct{ client *fasthttp.HostClient }
+// Factory returns the sd.Factory of one path over pools of its own (one route's).
+func Factory(path string, s Settings) sd.Factory { return NewPools(s).Factory(path) }
 
-func (c idleCloser) Close() error {
-	c.client.CloseIdleConnections()
+func (ps *Pools) acquire(instance string) *fasthttp.HostClient {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p, ok := ps.pools[instance]
+	if !ok {
+		p = &pool{client: newHostClient(instance, ps.s)}
+		ps.pools[instance] = p
+	}
+	p.users++
+	return p.client
+}
+
+// release gives an instance's pool back; the last user closes its idle connections (requests
+// still in flight finish).
+func (ps *Pools) release(instance string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.pools[instance]
+	if p == nil {
+		return
+	}
+	if p.users--; p.users == 0 {
+		delete(ps.pools, instance)
+		p.client.CloseIdleConnections()
+	}
+}
+
+// releaser is the io.Closer of one route's endpoint of an instance.
+type releaser struct {
+	ps       *Pools
+	instance string
+}
+
+func (r releaser) Close() error {
+	r.ps.release(r.instance)
 	return nil
+}
+
+// newHostClient is the connection pool of one instance.
+func newHostClient(instance string, s Settings) *fasthttp.HostClient {
+	return &fasthttp.HostClient{
+		Addr: instance,
+		// DialTimeout, not Dial: fasthttp passes it what is left of the request's deadline
+		// (0: none), so that a connect that hangs (a SYN dropped by a full accept queue waits
+		// for a 1 s retransmission) ends with the attempt, not after s.DialTimeout.
+		DialTimeout: func(addr string, left time.Duration) (net.Conn, error) {
+			if left <= 0 || left > s.DialTimeout {
+				left = s.DialTimeout
+			}
+			return fasthttp.DialTimeout(addr, left)
+		},
+		MaxConns:                      s.MaxConns,
+		MaxConnWaitTimeout:            s.MaxConnWait,
+		MaxIdleConnDuration:           s.IdleTimeout,
+		MaxIdemponentCallAttempts:     2,
+		RetryIfErr:                    retryOnStaleConnection,
+		NoDefaultUserAgentHeader:      true,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+	}
 }
 
 // roundTrip posts body to uri and reads the answer, within the context's deadline.

@@ -18,6 +18,7 @@ import (
 	"github.com/go-kit/kit/endpoint"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
+	"github.com/example/gokit-nomad/stringsvc/testkit"
 )
 
 var testSettings = Settings{MaxConns: 4, MaxConnWait: time.Second, DialTimeout: time.Second, IdleTimeout: time.Minute}
@@ -192,4 +193,49 @@ func fullListener(t *testing.T) string {
 	}
 	t.Fatal("the accept queue never filled")
 	return ""
+}
+
+// Two routes to one instance share its pool: a connection the first route opened serves the
+// second; the pool's idle connections close when the last route lets the instance go.
+func TestRoutesShareTheInstancesPool(t *testing.T) {
+	var opened, closed atomic.Int32
+	server := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"v":"X"}`))
+	}))
+	server.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateNew:
+			opened.Add(1)
+		case http.StateClosed:
+			closed.Add(1)
+		}
+	}
+	server.Start()
+	defer server.Close()
+	instance := strings.TrimPrefix(server.URL, "http://")
+	pools := NewPools(testSettings)
+	var closers []io.Closer
+	for _, path := range []string{"/uppercase", "/count", "/uppercase"} {
+		ep, closer, err := pools.Factory(path)(instance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closers = append(closers, closer)
+		if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{"s":"x"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := opened.Load(); n != 1 {
+		t.Fatalf("%d connections opened for three sequential requests on two routes, want 1", n)
+	}
+	for _, c := range closers[:2] {
+		c.Close()
+	}
+	if n := closed.Load(); n != 0 {
+		t.Fatal("the pool closed its connections while a route still uses the instance")
+	}
+	closers[2].Close()
+	testkit.Eventually(t, 5*time.Second, "the idle connection closed after the last route let go", func() bool {
+		return closed.Load() == 1
+	})
 }

@@ -46,8 +46,9 @@ func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
 		statuses.AddAdmission(p.settings.Admission)
 	}
 	failures := edge.NewFailureLog(p.logger.Named("requests"), time.Second)
-	uppercase := proxy.NewRoute("uppercase", p.instancer, upstream.Factory(contract.UppercasePath, p.clients), p.settings)
-	count := proxy.NewRoute("count", p.instancer, upstream.Factory(contract.CountPath, p.clients), p.settings)
+	pools := upstream.NewPools(p.clients) // one per instance, shared by both routes
+	uppercase := proxy.NewRoute("uppercase", p.instancer, pools.Factory(contract.UppercasePath), p.settings)
+	count := proxy.NewRoute("count", p.instancer, pools.Factory(contract.CountPath), p.settings)
 	serve := func(route *proxy.Route) fasthttp.RequestHandler {
 		ep := route.Endpoint
 		if p.limiter != nil {

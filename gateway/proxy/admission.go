@@ -103,9 +103,8 @@ func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
 		return nil, a.shedNow()
 	}
 	a.queuedTotal.Add(1)
-	begin := time.Now()
 	permit, err := a.limiter.AcquirePermitWithMaxWait(ctx, room)
-	waited := time.Since(begin)
+	waited := time.Since(now)
 	a.wait.Observe(waited.Seconds())
 	average(&a.waitAvg, waited)
 	switch {

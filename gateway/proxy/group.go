@@ -118,7 +118,7 @@ func (g *group) readyToTrip(m *member, c gobreaker.Counts) bool {
 	}
 	m.ejected.Store(true)
 	m.mu.Lock()
-	m.reason = reason
+	m.reason, m.probeFailed = reason, false
 	m.mu.Unlock()
 	return true
 }
@@ -144,31 +144,21 @@ func (g *group) transition(m *member, from, to gobreaker.State) {
 	now := time.Now()
 	m.mu.Lock()
 	if to == gobreaker.StateOpen && from == gobreaker.StateHalfOpen {
-		m.reason = baseReason(m.reason) + ", probe failed"
+		m.probeFailed = true
 	}
-	reason := m.reason
+	reason, described := m.reason, m.ejectionReason()
 	m.mu.Unlock()
 	args := []any{"breaker", m.breaker.Name(), "from", from.String(), "to", to.String()}
 	switch to {
 	case gobreaker.StateOpen:
 		d := m.opened(now, g.breaker.Open, g.outliers.MaxEjection)
-		args = append(args, "reason", reason, "ejected_for", d.String())
-		g.m.Ejections.With("route", g.route, "instance", m.instance, "reason", baseReason(reason)).Add(1)
+		args = append(args, "reason", described, "ejected_for", d.String())
+		g.m.Ejections.With("route", g.route, "instance", m.instance, "reason", reason).Add(1)
 	case gobreaker.StateClosed:
 		m.closed(now)
 	}
 	g.logger.Warn("circuit breaker state changed", args...)
 	g.m.BreakerTransitions.With("route", g.route, "instance", m.instance, "from", from.String(), "to", to.String()).Add(1)
-}
-
-// baseReason strips what transition appends to a reason.
-func baseReason(reason string) string {
-	for _, r := range []string{ReasonConsecutiveFailures, ReasonFailureRate, ReasonLatency} {
-		if len(reason) >= len(r) && reason[:len(r)] == r {
-			return r
-		}
-	}
-	return reason
 }
 
 // maybeEvaluate judges the members when the window has ended; one caller does it.

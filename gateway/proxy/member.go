@@ -37,7 +37,8 @@ type member struct {
 	mu          sync.Mutex // guards the fields below
 	lastError   string
 	lastErrorAt time.Time
-	reason      string // of the current or last ejection
+	reason      string // of the current or last ejection (a Reason...)
+	probeFailed bool   // the current ejection's probe failed (it stays out, for longer)
 	ejections   int    // in a row (each lengthens the next); reset after a healthy MaxEjection
 	closedAt    time.Time
 	lastWindow  windowStats // the last evaluated window, for the status page
@@ -54,7 +55,7 @@ type windowCounters struct {
 
 func (w *windowCounters) add(o outcome, took time.Duration) {
 	switch {
-	case o == outcomeCanceled || o == outcomeNotSent:
+	case o.excluded():
 		return
 	case o.countsAgainstInstance():
 		w.failures.Add(1)
@@ -102,7 +103,7 @@ func (m *member) admit(now time.Time) (pass, bool) {
 
 // attempt sends request to the instance under ctx (the attempt's own timeout) and records the
 // outcome everywhere it counts.
-func (m *member) attempt(ctx context.Context, p pass, request any) (any, outcome, error) {
+func (m *member) attempt(ctx context.Context, p pass, request any) attemptResult {
 	begin := time.Now()
 	response, err := m.call(ctx, request)
 	now := time.Now()
@@ -123,7 +124,7 @@ func (m *member) attempt(ctx context.Context, p pass, request any) (any, outcome
 		p.done(m.breakerVerdict(o, took, p.probe))
 	}
 	m.group.maybeEvaluate(now)
-	return response, o, err
+	return attemptResult{response: response, err: err, outcome: o, took: took}
 }
 
 // breakerVerdict is what the breaker is told of an attempt: nil a success, errExcluded nothing
@@ -133,7 +134,7 @@ func (m *member) attempt(ctx context.Context, p pass, request any) (any, outcome
 // timeouts (a hung instance fails all its attempts beside peers that fail none).
 func (m *member) breakerVerdict(o outcome, took time.Duration, probe bool) error {
 	switch {
-	case o == outcomeCanceled || o == outcomeNotSent:
+	case o.excluded():
 		return errExcluded
 	case m.flag.Load() != nil:
 		return errOutlier
@@ -179,6 +180,15 @@ func (m *member) opened(now time.Time, base, longest time.Duration) time.Duratio
 	return d
 }
 
+// ejectionReason says why m is (or was last) ejected, as the log and the status page show it.
+// Called with m.mu held.
+func (m *member) ejectionReason() string {
+	if m.probeFailed {
+		return m.reason + ", probe failed"
+	}
+	return m.reason
+}
+
 // closed ends an ejection: the breaker closed after a good probe.
 func (m *member) closed(now time.Time) {
 	m.mu.Lock()
@@ -198,6 +208,6 @@ func (m *member) endpoint(ctx context.Context, request any) (any, error) {
 	if !ok {
 		return nil, errBreakerOpen
 	}
-	response, _, err := m.attempt(ctx, p, request)
-	return response, err
+	res := m.attempt(ctx, p, request)
+	return res.response, res.err
 }

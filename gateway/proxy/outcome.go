@@ -26,6 +26,10 @@ var outcomeNames = [...]string{"ok", "client_error", "server_error", "timeout", 
 
 func (o outcome) String() string { return outcomeNames[o] }
 
+// excluded: the attempt says nothing about the instance, either way: it never left the gateway,
+// or it was cut short by the request's budget.
+func (o outcome) excluded() bool { return o == outcomeCanceled || o == outcomeNotSent }
+
 // countsAgainstInstance: a failure of the instance itself. Canceled and not-sent attempts say
 // nothing about it; a 4xx is the instance working as it should.
 func (o outcome) countsAgainstInstance() bool {

@@ -157,7 +157,7 @@ func (m *member) status(now time.Time) EndpointStatus {
 		WindowFailureRate: m.lastWindow.failureRate(),
 		WindowLatency:     m.lastWindow.meanLatency(),
 	}
-	reason := m.reason
+	reason := m.ejectionReason()
 	m.mu.Unlock()
 	state := m.breaker.State()
 	st.Breaker = state.String()

@@ -135,7 +135,6 @@ func (x *exchange) run() (any, error) {
 				return nil, &AttemptsError{Attempts: x.launched, Last: lastErr, BudgetDenied: budgetDenied}
 			}
 		case <-hedge:
-			hedge = nil
 			if x.launched < policy.Attempts && x.launched < len(x.ring) && !x.r.saturated() && x.r.budget.tryRetry() && x.launchNext(true) {
 				x.r.hedges.Add(1)
 				x.r.hedgesSent.Add(1)
@@ -183,8 +182,8 @@ func (x *exchange) launch(m *member, p pass, hedge bool) {
 	x.pending++
 	go func() {
 		defer stop()
-		begin := time.Now()
-		response, o, err := m.attempt(ctx, p, x.request)
-		x.results <- attemptResult{response: response, err: err, outcome: o, took: time.Since(begin), hedge: hedge}
+		res := m.attempt(ctx, p, x.request)
+		res.hedge = hedge
+		x.results <- res
 	}()
 }

@@ -108,23 +108,8 @@ func TestEndpointHandlerRefusesBodiesOverTheLimit(t *testing.T) {
 // announced larger than the server reads is refused from its header alone.
 func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
 	called := false
-	server := NewServer(func(*fasthttp.RequestCtx) { called = true }, hclog.NewNullLogger(), DefaultLimits())
-	ln := fasthttputil.NewInmemoryListener()
-	defer ln.Close()
-	go func() { _ = server.Serve(ln) }()
-	conn, err := ln.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	head := fmt.Sprintf("POST /stringsvc/uppercase HTTP/1.1\r\nHost: gateway\r\nContent-Length: %d\r\n\r\n", readLimit+1)
-	if _, err := conn.Write([]byte(head)); err != nil {
-		t.Fatal(err)
-	}
-	var resp fasthttp.Response
-	if err := resp.Read(bufio.NewReader(conn)); err != nil {
-		t.Fatal(err)
-	}
+	resp := rawExchange(t, func(*fasthttp.RequestCtx) { called = true }, head)
 	want := `{"err":"request body is larger than 1048576 bytes"}`
 	if resp.StatusCode() != 413 || string(resp.Body()) != want || string(resp.Header.ContentType()) != contract.JSONContentType {
 		t.Fatalf("got %d (%s) %s, want 413 %s", resp.StatusCode(), resp.Header.ContentType(), resp.Body(), want)
@@ -136,23 +121,30 @@ func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
 
 // A request fasthttp cannot parse gets a short JSON 400 that does not quote the request.
 func TestServerDoesNotEchoAMalformedRequest(t *testing.T) {
-	server := NewServer(func(*fasthttp.RequestCtx) {}, hclog.NewNullLogger(), DefaultLimits())
+	resp := rawExchange(t, func(*fasthttp.RequestCtx) {}, "GET /<script>secret HTTP/1.1 garbage\r\nno colon here\r\n\r\n")
+	if resp.StatusCode() != 400 || string(resp.Body()) != `{"err":"malformed HTTP request"}` {
+		t.Fatalf("got %d %s, want 400 {\"err\":\"malformed HTTP request\"}", resp.StatusCode(), resp.Body())
+	}
+}
+
+// rawExchange writes raw to a server of handler with the default limits and reads its answer.
+func rawExchange(t *testing.T, handler fasthttp.RequestHandler, raw string) *fasthttp.Response {
+	t.Helper()
+	server := NewServer(handler, hclog.NewNullLogger(), DefaultLimits())
 	ln := fasthttputil.NewInmemoryListener()
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() { _ = server.Serve(ln) }()
 	conn, err := ln.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte("GET /<script>secret HTTP/1.1 garbage\r\nno colon here\r\n\r\n")); err != nil {
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Write([]byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 	var resp fasthttp.Response
 	if err := resp.Read(bufio.NewReader(conn)); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode() != 400 || string(resp.Body()) != `{"err":"malformed HTTP request"}` {
-		t.Fatalf("got %d %s, want 400 {\"err\":\"malformed HTTP request\"}", resp.StatusCode(), resp.Body())
-	}
+	return &resp
 }

@@ -8,6 +8,13 @@ import (
 	"github.com/go-kit/kit/metrics"
 )
 
+// The hedging defaults: a hedge goes out once an attempt is slower than the route's p95 of
+// answered attempts, and never sooner than 10 ms.
+const (
+	DefaultHedgeQuantile = 0.95
+	DefaultHedgeMinDelay = 10 * time.Millisecond
+)
+
 // RetryPolicy bounds the attempts of one request. Both of stringsvc's routes are idempotent
 // reads of their input, so any attempt that failed without a 4xx answer may be repeated on
 // another instance, and a slow one may be raced by a hedge.

@@ -163,10 +163,10 @@ func (s Settings) withDefaults() Settings {
 		s.Retry.RetryBudget = DefaultRetryBudget()
 	}
 	if s.Retry.HedgeQuantile == 0 {
-		s.Retry.HedgeQuantile = 0.95
+		s.Retry.HedgeQuantile = DefaultHedgeQuantile
 	}
 	if s.Retry.HedgeMinDelay == 0 {
-		s.Retry.HedgeMinDelay = 10 * time.Millisecond
+		s.Retry.HedgeMinDelay = DefaultHedgeMinDelay
 	}
 	if s.Now == nil {
 		s.Now = time.Now

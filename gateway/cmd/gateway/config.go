@@ -33,7 +33,7 @@ type config struct {
 
 func parseConfig(args []string) (config, error) {
 	c := config{outliers: proxy.DefaultOutlierSettings(), admission: proxy.DefaultAdmission()}
-	c.retry.RetryBudget, c.retry.HedgeQuantile = proxy.DefaultRetryBudget(), 0.95
+	c.retry.RetryBudget, c.retry.HedgeQuantile = proxy.DefaultRetryBudget(), proxy.DefaultHedgeQuantile
 	var failures uint
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (default under Nomad: NOMAD_IP_http:NOMAD_PORT_http)")
@@ -48,7 +48,7 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.outliers.MaxEjectedPercent, "max-ejection-percent", c.outliers.MaxEjectedPercent, "most instances ejected at once, in percent of them (at least one)")
 	fs.IntVar(&c.outliers.PanicPercent, "panic-threshold", c.outliers.PanicPercent, "below this percent of instances looking healthy, ejections are ignored (panic mode)")
 	fs.BoolVar(&c.retry.Hedge, "hedge", true, "send a slow request to another instance too (after the route's p95 latency, at least -hedge-min-delay); first answer wins")
-	fs.DurationVar(&c.retry.HedgeMinDelay, "hedge-min-delay", 10*time.Millisecond, "shortest wait before a hedge")
+	fs.DurationVar(&c.retry.HedgeMinDelay, "hedge-min-delay", proxy.DefaultHedgeMinDelay, "shortest wait before a hedge")
 	fs.Float64Var(&c.retry.RetryBudget.Ratio, "retry-budget-ratio", c.retry.RetryBudget.Ratio, "retries and hedges allowed per request, over the last 10 s")
 	fs.Float64Var(&c.retry.RetryBudget.MinPerSecond, "retry-budget-min", c.retry.RetryBudget.MinPerSecond, "retries and hedges per second allowed whatever the traffic")
 	fs.IntVar(&c.admission.MaxInFlight, "max-inflight", c.admission.MaxInFlight, "ceiling of the adaptive limit on requests in flight to the service (0: no admission control)")

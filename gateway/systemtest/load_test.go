@@ -35,19 +35,84 @@ func (r loadResult) String() string {
 		r.requests, r.failed, r.percentile(0.5), r.percentile(0.99), r.max())
 }
 
-// load is a steady concurrent stream of uppercase requests through the gateway, bounded by a
-// duration (or ended earlier by stop); it checks every answer.
-type load struct {
+// load is a steady concurrent stream of uppercase requests through the gateway, summed up as one
+// loadResult: a recordedLoad whose requests have 10 s each.
+type load struct{ *recordedLoad }
+
+// startLoad runs workers concurrent clients for d (or until stop); the stream ends by itself at d
+// plus at most one request's 10 s timeout.
+func startLoad(g *gateway, workers int, d time.Duration) *load {
+	return &load{startClients(g, workers, d, 10*time.Second)}
+}
+
+// wait returns the result once the stream has ended.
+func (l *load) wait(t *testing.T) loadResult {
+	t.Helper()
+	samples := l.recordedLoad.wait(t)
+	return window(samples, time.Time{}, l.ended.Add(time.Nanosecond))
+}
+
+// sample is one request of a recorded load.
+type sample struct {
+	begin   time.Time
+	took    time.Duration
+	failure string // "" when the answer was the expected one
+}
+
+// recordedLoad is a load like startLoad's, but every client has its own keep-alive connection and
+// every request is kept with the time it began, so that a test can cut the run into phases.
+type recordedLoad struct {
 	done     chan struct{}
 	stopped  chan struct{}
 	stopOnce sync.Once
-	result   loadResult
+	mu       sync.Mutex
+	samples  []sample
+	ended    time.Time // when the last client returned; valid once done is closed
 }
 
-// stop ends the stream before its duration is up.
-func (l *load) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
+// startRecordedLoad runs clients concurrent clients, each an http.Client with a transport (so a
+// keep-alive connection) of its own, for d or until stop. Every request has its own timeout
+// (5 s, beyond the gateway's 1 s budget), so the load ends by itself at most that long after d;
+// each client closes its connection when it ends.
+func startRecordedLoad(g *gateway, clients int, d time.Duration) *recordedLoad {
+	return startClients(g, clients, d, 5*time.Second)
+}
 
-func (l *load) stopping() bool {
+// startClients is startRecordedLoad with requestTimeout for each request.
+func startClients(g *gateway, clients int, d, requestTimeout time.Duration) *recordedLoad {
+	l := &recordedLoad{done: make(chan struct{}), stopped: make(chan struct{})}
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			transport := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+			defer transport.CloseIdleConnections()
+			client := &http.Client{Timeout: requestTimeout, Transport: transport}
+			input := fmt.Sprintf("client %d", c)
+			body, want := fmt.Sprintf(`{"s":%q}`, input), fmt.Sprintf(`{"v":%q}`, strings.ToUpper(input))
+			var mine []sample
+			for time.Now().Before(deadline) && !l.stopping() {
+				begin := time.Now()
+				failure := requestOnce(client, g.url+"/stringsvc/uppercase", body, want)
+				mine = append(mine, sample{begin: begin, took: time.Since(begin), failure: failure})
+			}
+			l.mu.Lock()
+			l.samples = append(l.samples, mine...)
+			l.mu.Unlock()
+		})
+	}
+	go func() {
+		wg.Wait()
+		l.ended = time.Now()
+		close(l.done)
+	}()
+	return l
+}
+
+// stop ends the load before its duration is up (requests under way are finished).
+func (l *recordedLoad) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
+
+func (l *recordedLoad) stopping() bool {
 	select {
 	case <-l.stopped:
 		return true
@@ -56,44 +121,34 @@ func (l *load) stopping() bool {
 	}
 }
 
-// startLoad runs workers concurrent clients for d. Every request has its own 10 s timeout, so the
-// stream ends by itself at d plus at most that.
-func startLoad(g *gateway, workers int, d time.Duration) *load {
-	l := &load{done: make(chan struct{}), stopped: make(chan struct{})}
-	client := &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: workers},
+// wait returns every request of the load once it has ended.
+func (l *recordedLoad) wait(t *testing.T) []sample {
+	t.Helper()
+	<-l.done
+	if len(l.samples) == 0 {
+		t.Fatal("the load sent no request")
 	}
-	deadline := time.Now().Add(d)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			input := fmt.Sprintf("worker %d", w)
-			want := fmt.Sprintf(`{"v":%q}`, strings.ToUpper(input))
-			for time.Now().Before(deadline) && !l.stopping() {
-				begin := time.Now()
-				failure := requestOnce(client, g.url+"/stringsvc/uppercase", fmt.Sprintf(`{"s":%q}`, input), want)
-				took := time.Since(begin)
-				mu.Lock()
-				l.result.requests++
-				l.result.latencies = append(l.result.latencies, took)
-				if failure != "" {
-					l.result.failed++
-					if len(l.result.failures) < 10 {
-						l.result.failures = append(l.result.failures, failure)
-					}
-				}
-				mu.Unlock()
+	return l.samples
+}
+
+// window returns the result of the samples that began in [from, to).
+func window(samples []sample, from, to time.Time) loadResult {
+	var r loadResult
+	for _, s := range samples {
+		if s.begin.Before(from) || !s.begin.Before(to) {
+			continue
+		}
+		r.requests++
+		r.latencies = append(r.latencies, s.took)
+		if s.failure != "" {
+			r.failed++
+			if len(r.failures) < 10 {
+				r.failures = append(r.failures, s.failure)
 			}
-		})
+		}
 	}
-	go func() {
-		wg.Wait()
-		slices.Sort(l.result.latencies)
-		close(l.done)
-	}()
-	return l
+	slices.Sort(r.latencies)
+	return r
 }
 
 // requestOnce sends one request and returns "" when the answer is the expected one, else what
@@ -112,16 +167,6 @@ func requestOnce(client *http.Client, url, body, want string) string {
 		return fmt.Sprintf("%d %s", resp.StatusCode, got)
 	}
 	return ""
-}
-
-// wait returns the result once the stream has ended.
-func (l *load) wait(t *testing.T) loadResult {
-	t.Helper()
-	<-l.done
-	if l.result.requests == 0 {
-		t.Fatal("the load sent no request")
-	}
-	return l.result
 }
 
 // requireNoFailures fails the test if any request of the stream failed.

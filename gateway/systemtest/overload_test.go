@@ -5,108 +5,11 @@ package systemtest
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// sample is one request of a recorded load.
-type sample struct {
-	begin   time.Time
-	took    time.Duration
-	failure string // "" when the answer was the expected one
-}
-
-// recordedLoad is a load like startLoad's, but every client has its own keep-alive connection and
-// every request is kept with the time it began, so that a test can cut the run into phases.
-type recordedLoad struct {
-	done     chan struct{}
-	stopped  chan struct{}
-	stopOnce sync.Once
-	mu       sync.Mutex
-	samples  []sample
-	ended    time.Time // when the last client returned; valid once done is closed
-}
-
-// startRecordedLoad runs clients concurrent clients, each an http.Client with a transport (so a
-// keep-alive connection) of its own, for d or until stop. Every request has its own timeout
-// (requestTimeout, beyond the gateway's 1 s budget), so the load ends by itself at most that long
-// after d; each client closes its connection when it ends.
-func startRecordedLoad(g *gateway, clients int, d time.Duration) *recordedLoad {
-	const requestTimeout = 5 * time.Second
-	l := &recordedLoad{done: make(chan struct{}), stopped: make(chan struct{})}
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Go(func() {
-			transport := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
-			defer transport.CloseIdleConnections()
-			client := &http.Client{Timeout: requestTimeout, Transport: transport}
-			input := fmt.Sprintf("client %d", c)
-			body, want := fmt.Sprintf(`{"s":%q}`, input), fmt.Sprintf(`{"v":%q}`, strings.ToUpper(input))
-			var mine []sample
-			for time.Now().Before(deadline) && !l.stopping() {
-				begin := time.Now()
-				failure := requestOnce(client, g.url+"/stringsvc/uppercase", body, want)
-				mine = append(mine, sample{begin: begin, took: time.Since(begin), failure: failure})
-			}
-			l.mu.Lock()
-			l.samples = append(l.samples, mine...)
-			l.mu.Unlock()
-		})
-	}
-	go func() {
-		wg.Wait()
-		l.ended = time.Now()
-		close(l.done)
-	}()
-	return l
-}
-
-// stop ends the load before its duration is up (requests under way are finished).
-func (l *recordedLoad) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
-
-func (l *recordedLoad) stopping() bool {
-	select {
-	case <-l.stopped:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait returns every request of the load once it has ended.
-func (l *recordedLoad) wait(t *testing.T) []sample {
-	t.Helper()
-	<-l.done
-	if len(l.samples) == 0 {
-		t.Fatal("the load sent no request")
-	}
-	return l.samples
-}
-
-// window returns the result of the samples that began in [from, to).
-func window(samples []sample, from, to time.Time) loadResult {
-	var r loadResult
-	for _, s := range samples {
-		if s.begin.Before(from) || !s.begin.Before(to) {
-			continue
-		}
-		r.requests++
-		r.latencies = append(r.latencies, s.took)
-		if s.failure != "" {
-			r.failed++
-			if len(r.failures) < 10 {
-				r.failures = append(r.failures, s.failure)
-			}
-		}
-	}
-	slices.Sort(r.latencies)
-	return r
-}
 
 // throughput is the requests of r per second of a window of length d.
 func throughput(r loadResult, d time.Duration) float64 { return float64(r.requests) / d.Seconds() }

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/consulacl"
+	"github.com/example/gokit-nomad/stringsvc/platform/consulacl"
 )
 
 // aclNotes tells the operator, once per state change, that Consul's ACLs hide instances from the

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 )
 
 // maxRetryWait bounds the wait between queries while Consul is unreachable, so discovery resumes

@@ -12,7 +12,7 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/contract"
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
 // EndpointHandler serves one route: the request body goes to ep as a contract.Passthrough (as it

@@ -9,7 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/example/gokit-nomad/stringsvc/contract/hostile"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 )
 
 // Slow and idle clients are cut off after the read and idle timeouts without holding the server

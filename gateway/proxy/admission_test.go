@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // fixedAdmission admits limit requests at once (the adaptive limit pinned) with a queue of

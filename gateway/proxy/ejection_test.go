@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // fastOutliers judges every 20 ms on few requests, so that tests see verdicts quickly.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // An attempt that has not answered after the hedge delay is raced by one to the next instance;

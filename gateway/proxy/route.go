@@ -21,7 +21,7 @@ import (
 	"github.com/go-kit/kit/sd"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 )
 
 // BreakerSettings configures each instance's circuit breaker.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // hostileError is what a failing instance's error says: the page must show it as text.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 func TestServicesRegisterWhenConsulStartsAfterThem(t *testing.T) {

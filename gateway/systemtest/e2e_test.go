@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —

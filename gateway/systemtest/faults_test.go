@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // faultAfter is when, in a load run, the fault is injected.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // Gray failures: an instance that passes its health check but answers late, or fails a share of

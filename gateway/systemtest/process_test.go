@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // process is a program the test started, with its output captured line by line. It is stopped

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 func TestGatewayAnswersThroughTheInstances(t *testing.T) {

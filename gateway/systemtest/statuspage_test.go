@@ -23,7 +23,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // breakerOpen is the gateway's -breaker-open in this test: how long an open breaker waits before

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // nodeAddrs are the addresses of scripts/cluster.sh's nodes: node i is nodeAddrs[i-1].

@@ -24,7 +24,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
 // Settings are shared by the clients of every instance.

@@ -18,7 +18,7 @@ import (
 	"github.com/go-kit/kit/endpoint"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 var testSettings = Settings{MaxConns: 4, MaxConnWait: time.Second, DialTimeout: time.Second, IdleTimeout: time.Minute}

@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 )
 

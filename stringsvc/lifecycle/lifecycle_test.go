@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/example/gokit-nomad/stringsvc/registry"
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // fakeAgent is the part of a Consul agent's API a registry.Keeper uses: whether the instance is

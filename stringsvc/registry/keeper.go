@@ -13,8 +13,8 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/consulacl"
-	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/consulacl"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 )
 
 // minRetry is the first wait after a failed attempt; waits double up to the resync interval.

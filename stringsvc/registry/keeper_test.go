@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // The backoff, and what Run and Deregister log and do against a fake agent (fakeAgent); the real

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
 // maxLoggedInput is the longest input logged verbatim; longer inputs are logged by size only,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
 // newJSONLogger returns an hclog logger writing JSON lines into the returned buffer.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 	"github.com/example/gokit-nomad/stringsvc/service"
 )
 

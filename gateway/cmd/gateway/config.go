@@ -9,7 +9,7 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/gateway/upstream"
-	"github.com/example/gokit-nomad/stringsvc/flagenv"
+	"github.com/example/gokit-nomad/stringsvc/platform/flagenv"
 )
 
 // config is everything the gateway reads from flags and the environment. Consul is found through

@@ -20,8 +20,8 @@ import (
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
-	"github.com/example/gokit-nomad/stringsvc/hclogkit"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 )
 
 func main() {

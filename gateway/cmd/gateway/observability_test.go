@@ -17,7 +17,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
 	"github.com/example/gokit-nomad/stringsvc/service"
-	"github.com/example/gokit-nomad/stringsvc/testkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )
 

@@ -10,7 +10,7 @@ import (
 	kitlog "github.com/go-kit/log"
 
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/requestid"
+	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )

@@ -17,7 +17,7 @@ import (
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )

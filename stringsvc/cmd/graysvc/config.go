@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/flagenv"
+	"github.com/example/gokit-nomad/stringsvc/platform/flagenv"
 )
 
 // config is everything graysvc reads from flags and the environment (GRAYSVC_<FLAG>). Consul is

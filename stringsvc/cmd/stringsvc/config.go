@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/flagenv"
+	"github.com/example/gokit-nomad/stringsvc/platform/flagenv"
 )
 
 // config is everything stringsvc reads from flags and the environment. Consul itself is found

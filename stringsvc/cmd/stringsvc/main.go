@@ -19,7 +19,7 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/hclogkit"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/instrument"
 	"github.com/example/gokit-nomad/stringsvc/lifecycle"
 	"github.com/example/gokit-nomad/stringsvc/registry"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract/hostile"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/linger"
+	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )

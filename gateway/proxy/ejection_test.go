@@ -26,7 +26,7 @@ func callUntil(t *testing.T, route *Route, what string, cond func() bool) {
 	})
 }
 
-func statusOf(t *testing.T, r *Registry, instance string) EndpointStatus {
+func statusOf(t *testing.T, r *StatusBoard, instance string) EndpointStatus {
 	t.Helper()
 	for _, st := range r.Snapshot() {
 		if st.Instance == instance {
@@ -43,7 +43,7 @@ func TestTimeoutsEverywhereEjectNone(t *testing.T) {
 	for _, in := range []string{"a", "b", "c"} {
 		fleet.setBehavior(in, instanceBehavior{hang: true})
 	}
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Outliers: fastOutliers(), Status: reg,
 		Retry: RetryPolicy{Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
@@ -65,7 +65,7 @@ func TestTimeoutsEverywhereEjectNone(t *testing.T) {
 func TestHungInstanceAmongHealthyPeersIsEjected(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	o := fastOutliers()
 	o.Interval = 200 * time.Millisecond // one request at a time: a must get MinRequests in a window
 	route, _ := newTestRouteWith(t, fleet, Settings{
@@ -83,7 +83,7 @@ func TestHungInstanceAmongHealthyPeersIsEjected(t *testing.T) {
 func TestSlowInstanceIsEjectedAndComesBackWhenFast(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("c", instanceBehavior{delay: 30 * time.Millisecond})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	o := fastOutliers()
 	o.Interval = 300 * time.Millisecond // one request at a time: c must get MinRequests in a window
 	route, _ := newTestRouteWith(t, fleet, Settings{
@@ -115,7 +115,7 @@ func TestCapLimitsHowManyAreEjected(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	fleet.setBehavior("b", instanceBehavior{err: serverError})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	o := fastOutliers()
 	o.MaxEjectedPercent = 25
 	route, _ := newTestRouteWith(t, fleet, Settings{
@@ -137,7 +137,7 @@ func TestPanicModeSendsToEveryInstance(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	fleet.setBehavior("b", instanceBehavior{err: serverError})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 100, Open: time.Hour}, Outliers: fastOutliers(), Status: reg,
 		Retry: RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: time.Second},

@@ -3,8 +3,6 @@ package proxy
 import (
 	"errors"
 	"fmt"
-
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 // Errors the gateway itself produces; package edge maps each to its HTTP status.
@@ -26,12 +24,15 @@ var errTryTimeout = errors.New("attempt timed out")
 // errBreakerOpen: a member's endpoint refused an attempt without sending anything.
 var errBreakerOpen = errors.New("breaker open")
 
-// AttemptsError is returned when every attempt failed (502).
+// AttemptsError is returned when every attempt failed: 503 when none can have reached an
+// instance (Delivered false: the request was not processed, a client may send it again), else 502.
 type AttemptsError struct {
 	Attempts int
 	Last     error
 	// BudgetDenied: the route's retry budget refused a further attempt.
 	BudgetDenied bool
+	// Delivered: some attempt may have reached its instance.
+	Delivered bool
 }
 
 func (e *AttemptsError) Error() string {
@@ -55,16 +56,16 @@ const (
 	BreakersOpen    Failure = "breakers_open"    // ErrAllBreakersOpen
 	BudgetExhausted Failure = "budget_exhausted" // ErrBudgetExhausted
 	Shed            Failure = "shed"             // ErrShed
+	Unreachable     Failure = "unreachable"      // *AttemptsError, no attempt delivered
 	AttemptsFailed  Failure = "attempts_failed"  // *AttemptsError
 	Other           Failure = "other"
 )
 
 // FailureKind returns the kind of err, an error of a route's endpoint.
 func FailureKind(err error) Failure {
-	var se *contract.StatusError
 	var ae *AttemptsError
 	switch {
-	case err == nil, errors.As(err, &se) && se.IsClientError():
+	case err == nil, clientError(err):
 		return None
 	case errors.Is(err, ErrNoInstances):
 		return NoInstances
@@ -74,6 +75,8 @@ func FailureKind(err error) Failure {
 		return BudgetExhausted
 	case errors.Is(err, ErrShed):
 		return Shed
+	case errors.As(err, &ae) && !ae.Delivered:
+		return Unreachable
 	case errors.As(err, &ae):
 		return AttemptsFailed
 	default:

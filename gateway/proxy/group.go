@@ -25,6 +25,7 @@ var (
 // Interval, each instance's failure rate and mean latency against its peers'), the cap on how
 // many are ejected at once, and panic mode. It holds the route's members in instance order.
 type group struct {
+	service  string
 	route    string
 	outliers OutlierSettings
 	breaker  BreakerSettings
@@ -39,8 +40,8 @@ type group struct {
 	mu       sync.Mutex   // serialises membership changes, evaluations and ejections
 }
 
-func newGroup(route string, o OutlierSettings, b BreakerSettings, m Metrics, logger hclog.Logger) *group {
-	g := &group{route: route, outliers: o, breaker: b, m: m, logger: logger}
+func newGroup(service, route string, o OutlierSettings, b BreakerSettings, m Metrics, logger hclog.Logger) *group {
+	g := &group{service: service, route: route, outliers: o, breaker: b, m: m, logger: logger}
 	g.members.Store(&[]*member{})
 	return g
 }
@@ -216,9 +217,9 @@ func (g *group) updatePanic(members []*member) {
 	now := panicking(bad, len(members), g.outliers) && len(members) > 1
 	if g.panic.Swap(now) != now {
 		if now {
-			g.logger.Warn("panic mode: too few instances look healthy; ejections are ignored", "route", g.route, "instances", len(members), "looking_bad", bad)
+			g.logger.Warn("panic mode: too few instances look healthy; ejections are ignored", "instances", len(members), "looking_bad", bad)
 		} else {
-			g.logger.Info("panic mode over", "route", g.route)
+			g.logger.Info("panic mode over")
 		}
 		g.m.Panic.With("route", g.route).Set(boolGauge(now))
 	}

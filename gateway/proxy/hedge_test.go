@@ -15,7 +15,7 @@ import (
 func TestHedgeAnswersWhileTheFirstAttemptHangs(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 1, Open: time.Hour}, Status: reg,
 		Retry: RetryPolicy{Attempts: 2, TryTimeout: 300 * time.Millisecond, Budget: time.Minute, Hedge: true, HedgeMinDelay: 5 * time.Millisecond},
@@ -44,7 +44,7 @@ func TestHedgeAnswersWhileTheFirstAttemptHangs(t *testing.T) {
 func TestNoHedgeWhenOff(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 5, Open: time.Hour}, Status: reg,
 		Retry: RetryPolicy{Attempts: 2, TryTimeout: 50 * time.Millisecond, Budget: time.Minute, HedgeMinDelay: time.Millisecond},
@@ -65,7 +65,7 @@ func TestNoHedgeWhenOff(t *testing.T) {
 func TestRetryBudgetStopsRetries(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 100, Open: time.Hour}, Status: reg,
 		Retry: RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: time.Second,
@@ -129,7 +129,7 @@ func TestHedgeDelayFollowsTheRoutesLatency(t *testing.T) {
 func TestNoHedgeWhileRequestsQueue(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{delay: 500 * time.Millisecond})
-	reg := NewRegistry()
+	reg := NewStatusBoard()
 	a := fixedAdmission(1, 10)
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 5, Open: time.Hour}, Status: reg, Admission: a,

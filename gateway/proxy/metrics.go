@@ -6,7 +6,8 @@ import (
 )
 
 // Metrics are what the request path records, as go-kit metrics (Prometheus in the gateway, see
-// cmd/gateway/metrics.go). Each field names its labels. A nil field records nothing.
+// cmd/gateway/metrics.go). Each field names its labels; every metric of a route carries the
+// label service too. A nil field records nothing.
 type Metrics struct {
 	// Attempts counts the attempts sent to instances. Labels: route, instance, outcome (ok,
 	// client_error, server_error, timeout, transport, not_sent, canceled: see outcome.go).
@@ -35,6 +36,20 @@ type Metrics struct {
 	Shed metrics.Counter
 	// AdmissionWait observes how long queued requests waited for admission, in seconds. Label: service.
 	AdmissionWait metrics.Histogram
+}
+
+// with returns m with the label values bound on every metric.
+func (m Metrics) with(labelValues ...string) Metrics {
+	for _, c := range []*metrics.Counter{&m.Attempts, &m.Retries, &m.Hedges, &m.RetryBudgetExhausted, &m.Failures, &m.BreakerTransitions, &m.Ejections, &m.Shed} {
+		*c = (*c).With(labelValues...)
+	}
+	for _, h := range []*metrics.Histogram{&m.AttemptDuration, &m.AdmissionWait} {
+		*h = (*h).With(labelValues...)
+	}
+	for _, g := range []*metrics.Gauge{&m.Panic, &m.Instances} {
+		*g = (*g).With(labelValues...)
+	}
+	return m
 }
 
 // orDiscard returns m with every nil field replaced by a metric that records nothing.

@@ -86,10 +86,10 @@ func newRecordedMetrics() (recordedMetrics, Metrics) {
 }
 
 // newObservedRoute is newTestRoute with recorded metrics and a registry.
-func newObservedRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instances ...string) (*Route, *fakeInstancer, recordedMetrics, *Registry) {
+func newObservedRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instances ...string) (*Route, *fakeInstancer, recordedMetrics, *StatusBoard) {
 	t.Helper()
 	rec, m := newRecordedMetrics()
-	registry := NewRegistry()
+	registry := NewStatusBoard()
 	inst := &fakeInstancer{state: sd.Event{Instances: instances}}
 	route := NewRoute("uppercase", inst, fleet.factory, Settings{
 		Breaker: BreakerSettings{Failures: 2, Open: time.Hour},

@@ -3,8 +3,6 @@ package proxy
 import (
 	"context"
 	"errors"
-
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 // outcome is what became of one attempt on one instance. It is decided once, here, and read
@@ -42,16 +40,38 @@ func (o outcome) countsAgainstInstance() bool {
 // the gateway's own.
 type NotSent interface{ NotSent() bool }
 
+// NotDelivered is implemented by errors of an instance's client endpoint that mean the request
+// cannot have reached the instance: no connection to it could be made, or none was free in
+// time. A route that is not idempotent retries only such attempts (RetryPolicy.Idempotent).
+type NotDelivered interface{ NotDelivered() bool }
+
+// StatusCoder is implemented by the error of an instance's answer outside 2xx (go-kit's
+// httptransport.StatusCoder): a 4xx is the request's answer, a 5xx the instance's failure.
+type StatusCoder interface{ StatusCode() int }
+
+// clientError reports whether err is an instance's 4xx answer: the request's own fault, passed
+// back to the client as it came.
+func clientError(err error) bool {
+	var sc StatusCoder
+	return errors.As(err, &sc) && sc.StatusCode() >= 400 && sc.StatusCode() < 500
+}
+
+// delivered reports whether an attempt that ended with err may have reached its instance.
+func delivered(err error) bool {
+	var nd NotDelivered
+	return !errors.As(err, &nd) || !nd.NotDelivered()
+}
+
 // classify decides the outcome of an attempt that ended with err under ctx, the attempt's context.
 func classify(ctx context.Context, err error) outcome {
-	var se *contract.StatusError
+	var sc StatusCoder
 	var ns NotSent
 	switch {
 	case err == nil:
 		return outcomeOK
-	case errors.As(err, &se) && se.IsClientError():
+	case clientError(err):
 		return outcomeClientError
-	case errors.As(err, &se):
+	case errors.As(err, &sc):
 		return outcomeServerError
 	case errors.Is(context.Cause(ctx), errTryTimeout):
 		return outcomeTimeout

@@ -15,10 +15,13 @@ const (
 	DefaultHedgeMinDelay = 10 * time.Millisecond
 )
 
-// RetryPolicy bounds the attempts of one request. Both of stringsvc's routes are idempotent
-// reads of their input, so any attempt that failed without a 4xx answer may be repeated on
-// another instance, and a slow one may be raced by a hedge.
+// RetryPolicy bounds the attempts of one request. On an idempotent route any attempt that failed
+// without a 4xx answer may be repeated on another instance, and a slow one may be raced by a
+// hedge; on another route only an attempt that cannot have reached its instance is repeated
+// (NotDelivered), and none is hedged.
 type RetryPolicy struct {
+	// Idempotent: the route's requests may be processed twice without harm.
+	Idempotent bool
 	// Attempts is the most instances one request is sent to, hedges included.
 	Attempts int
 	// TryTimeout bounds each attempt; a timed-out attempt counts against that instance.
@@ -109,7 +112,7 @@ func (x *exchange) run() (any, error) {
 	}
 	hedge := x.armHedge()
 	var lastErr error
-	budgetDenied := false
+	budgetDenied, anyDelivered := false, false
 	for {
 		select {
 		case res := <-x.results:
@@ -123,13 +126,15 @@ func (x *exchange) run() (any, error) {
 				return res.response, res.err
 			}
 			lastErr = res.err
+			reached := delivered(res.err)
+			anyDelivered = anyDelivered || reached
 			if x.ctx.Err() != nil {
 				return nil, context.Cause(x.ctx) // the budget ran out, or the caller went away
 			}
 			if res.outcome == outcomeCanceled {
 				return nil, ErrBudgetExhausted // the attempt reached the budget's deadline a moment before ctx did
 			}
-			if x.launched < policy.Attempts { // res failed, and not with a 4xx: worth another instance
+			if x.launched < policy.Attempts && (policy.Idempotent || !reached) { // res failed, and not with a 4xx: worth another instance
 				if !x.r.budget.tryRetry() {
 					budgetDenied = true
 					x.r.budgetDenied.Add(1)
@@ -139,7 +144,7 @@ func (x *exchange) run() (any, error) {
 				}
 			}
 			if x.pending == 0 {
-				return nil, &AttemptsError{Attempts: x.launched, Last: lastErr, BudgetDenied: budgetDenied}
+				return nil, &AttemptsError{Attempts: x.launched, Last: lastErr, BudgetDenied: budgetDenied, Delivered: anyDelivered}
 			}
 		case <-hedge:
 			if x.launched < policy.Attempts && x.launched < len(x.ring) && !x.r.saturated() && x.r.budget.tryRetry() && x.launchNext(true) {
@@ -156,7 +161,7 @@ func (x *exchange) run() (any, error) {
 // armHedge returns a channel that fires after the hedge delay, or nil when no hedge may follow.
 func (x *exchange) armHedge() <-chan time.Time {
 	p := x.r.policy
-	if !p.Hedge || x.launched >= p.Attempts || x.launched >= len(x.ring) {
+	if !p.Hedge || !p.Idempotent || x.launched >= p.Attempts || x.launched >= len(x.ring) {
 		return nil
 	}
 	return time.After(x.r.hedgeDelay())

@@ -40,16 +40,19 @@ type Settings struct {
 	Retry     RetryPolicy
 	Admission *Admission // the service's admission control, shared by its routes; nil: none
 	Logger    hclog.Logger
-	Metrics   Metrics   // nil fields record nothing
-	Status    *Registry // where the route and its instance endpoints are listed; nil: nowhere
+	Metrics   Metrics      // nil fields record nothing
+	Status    *StatusBoard // where the route and its instance endpoints are listed; nil: nowhere
 	Now       func() time.Time
 }
 
-// Route is one gateway path backed by every instance the instancer reports.
+// Route is one route of a service, backed by every instance the instancer reports: its
+// endpoint is the whole request path below the HTTP front.
 type Route struct {
-	Name     string
+	Service  string
+	Name     string // "<METHOD> <public path>": the route label of the metrics
 	Endpoint endpoint.Endpoint
 	retrier  *retrier
+	board    *StatusBoard
 	stop     func()
 }
 
@@ -57,15 +60,15 @@ type Route struct {
 // instance's client endpoint (from newClient) a member of the route's group, with its own
 // breaker. The Endpointer keeps the member, and so its breaker, of every instance that stays in
 // the set across updates, and keeps the last known set while discovery reports errors.
-func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Settings) *Route {
+func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory, s Settings) *Route {
 	s = s.withDefaults()
-	logger := s.Logger.Named(name)
-	m := s.Metrics.orDiscard()
+	logger := s.Logger.With("service", service, "route", name)
+	m := s.Metrics.orDiscard().with("service", service)
 	registry := s.Status
 	if registry == nil {
-		registry = NewRegistry()
+		registry = NewStatusBoard()
 	}
-	group := newGroup(name, s.Outliers, s.Breaker, m, logger)
+	group := newGroup(service, name, s.Outliers, s.Breaker, m, logger)
 	instances := m.Instances.With("route", name)
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		client, closer, err := newClient(instance)
@@ -111,9 +114,11 @@ func NewRoute(name string, instancer sd.Instancer, newClient sd.Factory, s Setti
 		ep = s.Admission.Middleware()(ep)
 	}
 	route := &Route{
+		Service:  service,
 		Name:     name,
 		Endpoint: countingFailures(name, m.Failures)(budgeting(s.Retry.Budget)(ep)),
 		retrier:  r,
+		board:    registry,
 		stop:     endpointer.Close,
 	}
 	registry.addRoute(route)
@@ -145,8 +150,12 @@ func countingFailures(route string, failures metrics.Counter) endpoint.Middlewar
 	}
 }
 
-// Close stops the route's subscription to the instancer.
-func (r *Route) Close() { r.stop() }
+// Close stops the route's subscription to the instancer (its instance endpoints are closed)
+// and takes it off the status board.
+func (r *Route) Close() {
+	r.stop()
+	r.board.removeRoute(r)
+}
 
 // closerFunc is the io.Closer the Endpointer calls when an instance leaves the set.
 type closerFunc func() error

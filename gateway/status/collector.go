@@ -20,13 +20,13 @@ var breakerStates = map[string]float64{"closed": 0, "half-open": 1, "open": 2}
 // (gateway_admission_limit, gateway_admission_in_flight, gateway_admission_queued{service}) and
 // each route's retry budget (gateway_retry_budget_left{route}).
 type Collector struct {
-	registry                         *proxy.Registry
+	registry                         *proxy.StatusBoard
 	desc                             *prometheus.Desc
 	limit, inFlight, queued, retries *prometheus.Desc
 }
 
 // NewCollector returns the Collector of registry's breakers.
-func NewCollector(registry *proxy.Registry) *Collector {
+func NewCollector(registry *proxy.StatusBoard) *Collector {
 	return &Collector{
 		registry: registry,
 		desc: prometheus.NewDesc("gateway_breaker_state",

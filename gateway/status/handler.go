@@ -30,7 +30,7 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 
 // Handler serves the status of service: HTML to a browser (an Accept header naming text/html),
 // JSON to anything else (curl, monitoring); ?format=json or ?format=html chooses explicitly.
-func Handler(service string, registry *proxy.Registry, sightings *discovery.Sightings) fasthttp.RequestHandler {
+func Handler(service string, registry *proxy.StatusBoard, sightings *discovery.Sightings) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		report := Build(service, registry, sightings, time.Now())
 		ctx.Response.Header.Set("Cache-Control", "no-store")

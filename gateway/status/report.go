@@ -1,6 +1,6 @@
 // Package status shows what the gateway knows of its instances, as it is now: the /status page
 // (JSON for programs, HTML for people; one handler, see Handler) and the breaker-state gauge of
-// the gateway's Prometheus metrics (see Collector). Both read proxy.Registry, which lists each
+// the gateway's Prometheus metrics (see Collector). Both read proxy.StatusBoard, which lists each
 // instance endpoint while discovery knows it, and discovery.Sightings, which tells when Consul
 // last listed each instance.
 package status
@@ -88,7 +88,7 @@ type RouteState struct {
 
 // Build makes the report of service from the registry's endpoints and the sightings (nil: none)
 // at now.
-func Build(service string, registry *proxy.Registry, sightings *discovery.Sightings, now time.Time) Report {
+func Build(service string, registry *proxy.StatusBoard, sightings *discovery.Sightings, now time.Time) Report {
 	svc := ServiceReport{Name: service, Routes: []RouteReport{}, Instances: []InstanceReport{}}
 	for _, a := range registry.Admissions() {
 		svc.Admission = &AdmissionReport{Limit: a.Limit, InFlight: a.InFlight, Queued: a.Queued,

@@ -25,9 +25,9 @@ const hostileError = `<script>alert("x")</script>`
 
 // newRegistry returns a registry with two routes over instances a (failing) and b (working), after
 // four requests on each route: a's breakers (2 failures) are open.
-func newRegistry(t *testing.T) *proxy.Registry {
+func newRegistry(t *testing.T) *proxy.StatusBoard {
 	t.Helper()
-	registry := proxy.NewRegistry()
+	registry := proxy.NewStatusBoard()
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		return func(context.Context, any) (any, error) {
 			if instance == "127.0.0.1:1001" {

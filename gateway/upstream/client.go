@@ -1,7 +1,7 @@
-// Package upstream builds the gateway's client endpoints to one stringsvc instance: go-kit
-// endpoints that send a contract.Passthrough body to a contract path over the instance's pool of
-// keep-alive connections (fasthttp's HostClient; one per instance, shared by every route: Pools) and return the 200 answer's body as a contract.Passthrough,
-// or any other answer as a *contract.StatusError, as the contract's own client decoders do.
+// Package upstream builds the gateway's client endpoints to one service instance: go-kit
+// endpoints that send a Request (a body passed through as bytes) to a route's Target over the
+// instance's pool of keep-alive connections (fasthttp's HostClient; one per instance, shared by
+// every route: Pools), and return a 2xx answer as a Response or any other as a *StatusError.
 //
 // It replaces go-kit's net/http client on the gateway's hot path: net/http hands every request to
 // two goroutines per connection (writeLoop, readLoop) and allocates about a hundred objects per
@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/go-kit/kit/sd"
 	"github.com/valyala/fasthttp"
 
-	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
@@ -57,28 +55,28 @@ type pool struct {
 // NewPools returns Pools whose connections follow s.
 func NewPools(s Settings) *Pools { return &Pools{s: s, pools: map[string]*pool{}} }
 
-// Factory returns the go-kit sd.Factory of one contract path: given an instance ("host:port") it
-// builds that instance's endpoint over the instance's pool; the io.Closer gives the pool back,
-// and the last route to leave closes its idle connections.
-func (ps *Pools) Factory(path string) sd.Factory {
+// Factory returns the go-kit sd.Factory of one route's target: given an instance ("host:port")
+// it builds that instance's endpoint over the instance's pool; the io.Closer gives the pool
+// back, and the last route to leave closes its idle connections.
+func (ps *Pools) Factory(target Target) sd.Factory {
 	return func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		if instance == "" {
 			return nil, nil, errors.New("upstream: empty instance address")
 		}
 		client := ps.acquire(instance)
-		uri := "http://" + instance + path
+		uri := "http://" + instance + target.Path
 		return func(ctx context.Context, request any) (any, error) {
-			p, ok := request.(contract.Passthrough)
+			r, ok := request.(Request)
 			if !ok {
-				return nil, fmt.Errorf("upstream: request is %T, want contract.Passthrough", request)
+				return nil, fmt.Errorf("upstream: request is %T, want upstream.Request", request)
 			}
-			return roundTrip(ctx, client, uri, p.Body)
+			return roundTrip(ctx, client, target, uri, r)
 		}, releaser{ps, instance}, nil
 	}
 }
 
-// Factory returns the sd.Factory of one path over pools of its own (one route's).
-func Factory(path string, s Settings) sd.Factory { return NewPools(s).Factory(path) }
+// Factory returns the sd.Factory of one target over pools of its own (one route's).
+func Factory(target Target, s Settings) sd.Factory { return NewPools(s).Factory(target) }
 
 func (ps *Pools) acquire(instance string) *fasthttp.HostClient {
 	ps.mu.Lock()
@@ -129,37 +127,46 @@ func newHostClient(instance string, s Settings) *fasthttp.HostClient {
 			if left <= 0 || left > s.DialTimeout {
 				left = s.DialTimeout
 			}
-			return fasthttp.DialTimeout(addr, left)
+			conn, err := fasthttp.DialTimeout(addr, left)
+			if err != nil {
+				return nil, dialError{err}
+			}
+			return conn, nil
 		},
 		MaxConns:                      s.MaxConns,
 		MaxConnWaitTimeout:            s.MaxConnWait,
 		MaxIdleConnDuration:           s.IdleTimeout,
-		MaxIdemponentCallAttempts:     2,
-		RetryIfErr:                    retryOnStaleConnection,
+		MaxIdemponentCallAttempts:     1, // roundTrip retries a stale connection itself, knowing the route
 		NoDefaultUserAgentHeader:      true,
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
 	}
 }
 
-// roundTrip posts body to uri and reads the answer, within the context's deadline.
-func roundTrip(ctx context.Context, client *fasthttp.HostClient, uri string, body []byte) (any, error) {
+// roundTrip sends r to uri and reads the answer, within the context's deadline. An idempotent
+// request that finds its kept-alive connection closed by the instance (as an instance does when it
+// shuts down) is sent once more on a fresh connection.
+func roundTrip(ctx context.Context, client *fasthttp.HostClient, target Target, uri string, r Request) (any, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(uri)
-	req.Header.SetMethod(http.MethodPost)
-	req.Header.SetContentType(contract.JSONContentType)
+	if r.Query != "" {
+		req.URI().SetQueryString(r.Query)
+	}
+	req.Header.SetMethod(target.Method)
+	if r.ContentType != "" {
+		req.Header.SetContentType(r.ContentType)
+	}
 	if id := requestid.FromContext(ctx); id != "" {
 		req.Header.Set(requestid.Header, id)
 	}
-	req.SetBodyRaw(body)
+	req.SetBodyRaw(r.Body)
 
-	var err error
-	if deadline, ok := ctx.Deadline(); ok {
-		err = client.DoDeadline(req, resp, deadline)
-	} else {
-		err = client.Do(req, resp)
+	err := do(ctx, client, req, resp)
+	if err != nil && target.Idempotent && staleConnection(err) {
+		resp.Reset()
+		err = do(ctx, client, req, resp)
 	}
 	if err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) {
@@ -174,24 +181,23 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, uri string, bod
 		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	answer := append([]byte(nil), resp.Body()...) // resp's buffer goes back to the pool
-	if status := resp.StatusCode(); status != http.StatusOK {
-		return nil, &contract.StatusError{Status: status, Body: answer}
+	contentType := string(resp.Header.ContentType())
+	if status := resp.StatusCode(); status < 200 || status > 299 {
+		return nil, &StatusError{Status: status, Body: answer, ContentType: contentType}
 	}
-	return contract.Passthrough{Body: answer}, nil
+	return Response{Status: resp.StatusCode(), Body: answer, ContentType: contentType}, nil
 }
 
-// poolFull is the error of a request that found every connection of the instance's pool busy
-// for MaxConnWait: it never left the gateway, so it says nothing about the instance
-// (proxy.NotSent).
-type poolFull struct{ error }
+// do sends req within the context's deadline.
+func do(ctx context.Context, client *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		return client.DoDeadline(req, resp, deadline)
+	}
+	return client.Do(req, resp)
+}
 
-func (poolFull) NotSent() bool { return true }
-
-func (e poolFull) Unwrap() error { return e.error }
-
-// retryOnStaleConnection sends a request once more, on a fresh connection, when a pooled
-// keep-alive connection turned out to be closed by the instance before it answered (as an
-// instance does when it shuts down). Both routes of the service are idempotent.
-func retryOnStaleConnection(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	return false, attempts < 2 && (errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF))
+// staleConnection: a pooled keep-alive connection turned out to be closed by the instance
+// before it answered.
+func staleConnection(err error) bool {
+	return errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
 }

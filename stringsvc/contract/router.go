@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// Route is one path of a JSON API and the one method it accepts.
-type Route struct {
+// Binding is one path of a JSON API, the one method it accepts and its handler.
+type Binding struct {
 	Method  string
 	Path    string
 	Handler http.Handler
@@ -14,8 +14,8 @@ type Route struct {
 
 // NewRouter serves routes by exact path and answers the rest in the contract's error shape:
 // 404 for an unknown path, 405 (with an Allow header) for a known path and another method.
-func NewRouter(routes ...Route) http.Handler {
-	byPath := make(map[string]Route, len(routes))
+func NewRouter(routes ...Binding) http.Handler {
+	byPath := make(map[string]Binding, len(routes))
 	for _, rt := range routes {
 		byPath[rt.Path] = rt
 	}

@@ -15,9 +15,9 @@ func newTestRouter() http.Handler {
 		})
 	}
 	return NewRouter(
-		Route{Method: http.MethodPost, Path: UppercasePath, Handler: named("uppercase")},
-		Route{Method: http.MethodPost, Path: CountPath, Handler: named("count")},
-		Route{Method: http.MethodGet, Path: HealthPath, Handler: named("health")},
+		Binding{Method: http.MethodPost, Path: UppercasePath, Handler: named("uppercase")},
+		Binding{Method: http.MethodPost, Path: CountPath, Handler: named("count")},
+		Binding{Method: http.MethodGet, Path: HealthPath, Handler: named("health")},
 	)
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
+	"github.com/example/gokit-nomad/stringsvc/registry"
 )
 
 // fakeAgent is the part of a Consul agent's API a registry.Keeper uses: whether the instance is

@@ -22,6 +22,9 @@ type Instance struct {
 	ID      string // unique per instance, see InstanceID
 	Host    string // address other processes reach the instance at
 	Port    int
+	// Tags are the registration's Consul tags: the route declarations the gateway serves
+	// (package routetag; contract.Declarations for stringsvc).
+	Tags []string
 	// HealthPath is checked over HTTP every CheckInterval; an instance failing it for
 	// DeregisterAfter is removed by Consul itself (e.g. after a SIGKILL).
 	HealthPath      string
@@ -44,6 +47,7 @@ func (in Instance) Registration() *api.AgentServiceRegistration {
 	return &api.AgentServiceRegistration{
 		ID:      in.ID,
 		Name:    in.Service,
+		Tags:    in.Tags,
 		Address: in.Host,
 		Port:    in.Port,
 		Check: &api.AgentServiceCheck{

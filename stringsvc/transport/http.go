@@ -17,22 +17,28 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/service"
 )
 
-// NewHTTPHandler serves the Set's endpoints at their contract paths; extra routes (health,
-// metrics) are served beside them. Unknown paths and methods get JSON 404/405 answers. Every
-// request gets an ID (withRequestID).
-func NewHTTPHandler(set endpoints.Set, logger kitlog.Logger, extra ...contract.Route) http.Handler {
+// NewHTTPHandler serves the Set's endpoints at the paths of the contract's route table
+// (contract.Operations); extra routes (health, metrics) are served beside them. Unknown paths and
+// methods get JSON 404/405 answers. Every request gets an ID (withRequestID).
+func NewHTTPHandler(set endpoints.Set, logger kitlog.Logger, extra ...contract.Binding) http.Handler {
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeError),
 		httptransport.ServerErrorHandler(transport.NewLogErrorHandler(logger)),
 	}
 	encode := contract.EncodeResponse(encodeError)
-	routes := append([]contract.Route{
-		{Method: http.MethodPost, Path: contract.UppercasePath,
-			Handler: httptransport.NewServer(set.UppercaseEndpoint, contract.DecodeUppercaseRequest, encode, opts...)},
-		{Method: http.MethodPost, Path: contract.CountPath,
-			Handler: httptransport.NewServer(set.CountEndpoint, contract.DecodeCountRequest, encode, opts...)},
-	}, extra...)
-	return withRequestID(contract.NewRouter(routes...))
+	handlers := map[string]http.Handler{
+		"uppercase": httptransport.NewServer(set.UppercaseEndpoint, contract.DecodeUppercaseRequest, encode, opts...),
+		"count":     httptransport.NewServer(set.CountEndpoint, contract.DecodeCountRequest, encode, opts...),
+	}
+	routes := make([]contract.Binding, 0, len(contract.Operations)+len(extra))
+	for _, op := range contract.Operations {
+		h, ok := handlers[op.Name]
+		if !ok {
+			panic("transport: no handler for the contract's operation " + op.Name) // caught by the tests
+		}
+		routes = append(routes, contract.Binding{Method: op.Method, Path: op.Path, Handler: h})
+	}
+	return withRequestID(contract.NewRouter(append(routes, extra...)...))
 }
 
 // withRequestID gives every request an ID — the caller's X-Request-ID when it is sane (a gateway

@@ -16,7 +16,7 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/service"
 )
 
-func newServer(t *testing.T, extra ...contract.Route) *httptest.Server {
+func newServer(t *testing.T, extra ...contract.Binding) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(NewHTTPHandler(endpoints.New(service.New()), log.NewNopLogger(), extra...))
 	t.Cleanup(srv.Close)
@@ -115,7 +115,7 @@ func TestHTTPHandler(t *testing.T) {
 func TestHTTPHandlerExtraRoutes(t *testing.T) {
 	t.Parallel()
 	health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
-	srv := newServer(t, contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health})
+	srv := newServer(t, contract.Binding{Method: http.MethodGet, Path: contract.HealthPath, Handler: health})
 
 	resp, err := srv.Client().Get(srv.URL + contract.HealthPath)
 	if err != nil {

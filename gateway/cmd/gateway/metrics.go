@@ -24,7 +24,7 @@ type telemetry struct {
 // newTelemetry registers the gateway's metrics, the breaker-state gauge of statuses and Go's
 // runtime and process metrics in a registry of its own (so that every handler built in a test
 // has its own too).
-func newTelemetry(statuses *proxy.Registry) telemetry {
+func newTelemetry(statuses *proxy.StatusBoard) telemetry {
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, labels ...string) *kitprometheus.Counter {
 		cv := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gateway", Name: name, Help: help}, labels)

@@ -38,7 +38,7 @@ type parts struct {
 // answered 429 at once, never queued. Both routes share the service's admission control. close
 // stops the routes' subscriptions and flushes the failure log.
 func newHandler(p parts) (handler fasthttp.RequestHandler, close func()) {
-	statuses := proxy.NewRegistry()
+	statuses := proxy.NewStatusBoard()
 	tel := newTelemetry(statuses)
 	p.settings.Metrics, p.settings.Status = tel.proxy, statuses
 	if p.admission.MaxInFlight > 0 {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
+	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )
 
@@ -26,7 +26,7 @@ func newDegrader(t *testing.T, f faults, epoch time.Time, numbers ...float64) (*
 	d := &degrader{
 		faults: f,
 		next: transport.NewHTTPHandler(endpoints.New(service.New()), kitlog.NewNopLogger(),
-			contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health}),
+			contract.Binding{Method: http.MethodGet, Path: contract.HealthPath, Handler: health}),
 		epoch: epoch,
 		random: func() float64 {
 			mu.Lock()

@@ -25,9 +25,9 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/instrument"
 	"github.com/example/gokit-nomad/stringsvc/lifecycle"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
@@ -68,6 +68,7 @@ func run(cfg config, logger hclog.Logger) error {
 		ID:              registry.InstanceID(cfg.service, "", host, bound.Port),
 		Host:            host,
 		Port:            bound.Port,
+		Tags:            contract.Declarations(),
 		HealthPath:      contract.HealthPath,
 		CheckInterval:   cfg.checkInterval,
 		DeregisterAfter: time.Minute,
@@ -78,8 +79,8 @@ func run(cfg config, logger hclog.Logger) error {
 	metrics := instrument.NewService()
 	svc := service.New(service.LoggingMiddleware(logger.Named("service")), metrics.Middleware())
 	handler := transport.NewHTTPHandler(endpoints.New(svc), hclogkit.Adapt(logger.Named("transport")),
-		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
-		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
+		contract.Binding{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
+		contract.Binding{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
 	)
 	degraded := &degrader{faults: cfg.faults, next: handler, epoch: time.Now(), random: rand.Float64, failed: metrics.Failed}
 	server := &http.Server{

@@ -19,9 +19,9 @@ import (
 
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/instrument"
 	"github.com/example/gokit-nomad/stringsvc/lifecycle"
+	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/registry"
 	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
@@ -62,6 +62,7 @@ func run(cfg config, logger hclog.Logger) error {
 		ID:              registry.InstanceID(cfg.service, cfg.allocID, host, bound.Port),
 		Host:            host,
 		Port:            bound.Port,
+		Tags:            contract.Declarations(),
 		HealthPath:      contract.HealthPath,
 		CheckInterval:   cfg.checkInterval,
 		DeregisterAfter: cfg.deregisterAfter,
@@ -74,8 +75,8 @@ func run(cfg config, logger hclog.Logger) error {
 		instrument.NewService().Middleware(),
 	)
 	handler := transport.NewHTTPHandler(endpoints.New(svc), hclogkit.Adapt(logger.Named("transport")),
-		contract.Route{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
-		contract.Route{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
+		contract.Binding{Method: http.MethodGet, Path: contract.HealthPath, Handler: health},
+		contract.Binding{Method: http.MethodGet, Path: contract.MetricsPath, Handler: instrument.Handler()},
 	)
 	server := newHTTPServer(instrument.Responses(prometheus.DefaultRegisterer)(handler), defaultLimits)
 	logger.Info("listening", "addr", bound.String())

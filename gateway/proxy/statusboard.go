@@ -9,23 +9,24 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Registry holds the live state of the routes that share it and of every instance endpoint of
+// StatusBoard holds the live state of the routes that share it and of every instance endpoint of
 // theirs: what the gateway's status page and its state gauges show. An endpoint enters when
 // discovery adds its instance to a route and leaves when discovery removes it.
-type Registry struct {
+type StatusBoard struct {
 	mu         sync.RWMutex
 	endpoints  map[string]*member // by route@instance
 	routes     []*Route
 	admissions []*Admission
 }
 
-// NewRegistry returns an empty Registry.
-func NewRegistry() *Registry {
-	return &Registry{endpoints: make(map[string]*member)}
+// NewStatusBoard returns an empty StatusBoard.
+func NewStatusBoard() *StatusBoard {
+	return &StatusBoard{endpoints: make(map[string]*member)}
 }
 
 // EndpointStatus is one instance endpoint of one route, as it is now.
 type EndpointStatus struct {
+	Service  string
 	Route    string
 	Instance string
 	Added    time.Time // when discovery added the instance to the route
@@ -58,6 +59,7 @@ type EndpointStatus struct {
 
 // RouteStatus is one route as it is now.
 type RouteStatus struct {
+	Service   string
 	Route     string
 	Instances int
 	Ejected   int
@@ -74,7 +76,7 @@ type RouteStatus struct {
 }
 
 // Snapshot returns every instance endpoint, sorted by instance, then route.
-func (r *Registry) Snapshot() []EndpointStatus {
+func (r *StatusBoard) Snapshot() []EndpointStatus {
 	r.mu.RLock()
 	members := make([]*member, 0, len(r.endpoints))
 	for _, m := range r.endpoints {
@@ -93,7 +95,7 @@ func (r *Registry) Snapshot() []EndpointStatus {
 }
 
 // Routes returns every route's state, in the order they were made.
-func (r *Registry) Routes() []RouteStatus {
+func (r *StatusBoard) Routes() []RouteStatus {
 	r.mu.RLock()
 	routes := slices.Clone(r.routes)
 	r.mu.RUnlock()
@@ -105,7 +107,7 @@ func (r *Registry) Routes() []RouteStatus {
 }
 
 // Admissions returns the state of every service's admission control.
-func (r *Registry) Admissions() []AdmissionStatus {
+func (r *StatusBoard) Admissions() []AdmissionStatus {
 	r.mu.RLock()
 	admissions := slices.Clone(r.admissions)
 	r.mu.RUnlock()
@@ -117,26 +119,39 @@ func (r *Registry) Admissions() []AdmissionStatus {
 }
 
 // AddAdmission lists a service's admission control.
-func (r *Registry) AddAdmission(a *Admission) {
+func (r *StatusBoard) AddAdmission(a *Admission) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.admissions = append(r.admissions, a)
 }
 
-func (r *Registry) addRoute(route *Route) {
+// RemoveAdmission takes a service's admission control off the board.
+func (r *StatusBoard) RemoveAdmission(a *Admission) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.admissions = slices.DeleteFunc(r.admissions, func(x *Admission) bool { return x == a })
+}
+
+func (r *StatusBoard) addRoute(route *Route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.routes = append(r.routes, route)
 }
 
-func (r *Registry) add(m *member) {
+func (r *StatusBoard) removeRoute(route *Route) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes = slices.DeleteFunc(r.routes, func(x *Route) bool { return x == route })
+}
+
+func (r *StatusBoard) add(m *member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.endpoints[m.route+"@"+m.instance] = m
 }
 
 // remove drops m, unless the instance was added again since (then the key holds the new one).
-func (r *Registry) remove(m *member) {
+func (r *StatusBoard) remove(m *member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if key := m.route + "@" + m.instance; r.endpoints[key] == m {
@@ -147,6 +162,7 @@ func (r *Registry) remove(m *member) {
 func (m *member) status(now time.Time) EndpointStatus {
 	m.mu.Lock()
 	st := EndpointStatus{
+		Service:           m.group.service,
 		Route:             m.route,
 		Instance:          m.instance,
 		Added:             m.added,
@@ -180,6 +196,7 @@ func (m *member) status(now time.Time) EndpointStatus {
 func (r *retrier) status() RouteStatus {
 	members := r.group.snapshot()
 	st := RouteStatus{
+		Service:           r.group.service,
 		Route:             r.group.route,
 		Instances:         len(members),
 		Panic:             r.group.panic.Load(),

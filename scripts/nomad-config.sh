@@ -2,9 +2,10 @@
 # nomad-config.sh - print the Nomad agent configuration of one node (HCL) to stdout.
 #
 # Usage: scripts/nomad-config.sh dev  DATA_DIR
-#            config for `nomad agent -dev` on 127.0.0.1 (scripts/dev.sh, the e2e test)
+#            config for `nomad agent -dev` on 127.0.0.1 (the Nomad end-to-end test)
 #        scripts/nomad-config.sh node NAME ADDR INTERFACE DATA_DIR SERVERS JOIN_ADDR...
-#            a server+client node of a SERVERS-node cluster (the Vagrant VMs, scripts/cluster.sh)
+#            a server+client node of a SERVERS-node cluster (the Vagrant VMs, scripts/cluster.sh,
+#            scripts/dev.sh: a cluster of one)
 #        scripts/nomad-config.sh env ADDR SERVER_ADDR...
 #            the exports that point the CLIs and scripts/deploy.sh at node ADDR of that cluster
 #            (its job variables: one Consul server per SERVER_ADDR, joining each other)
@@ -22,7 +23,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '3,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 

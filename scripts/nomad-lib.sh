@@ -1,9 +1,35 @@
 # shellcheck shell=bash
-# nomad-lib.sh - what scripts/dev.sh and scripts/cluster.sh share to stop the Nomad agents they
-# started and remove what those left behind. Sourced, not run.
+# nomad-lib.sh - the one implementation behind scripts/dev.sh and scripts/cluster.sh: a cluster of
+# N Nomad nodes on this machine (dev.sh: N=1, cluster.sh: N=3), node i a server and client on
+# 127.0.0.i configured by scripts/nomad-config.sh node, every job of nomad/ deployed on it; and
+# stopping it all and removing what the agents left. Sourced, not run.
 #
-# Every function acts only on what the caller names: PIDs it started, directories it made, cgroups
-# it noted as absent before starting the agents.
+# Everything a cluster writes lives in one run dir under ${TMPDIR:-/tmp}, named by the state file
+# ${XDG_RUNTIME_DIR:-/tmp}/gokit-nomad-NAME.state. Cleanup acts only on what the run dir names:
+# the agents' PIDs, the processes whose environment names the run dir, the bridges it added and
+# the cgroups that were absent before the agents started.
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { echo "${0##*/}: $*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+# poll TIMEOUT CMD...: run CMD every 0.2 s until it succeeds, for at most TIMEOUT seconds.
+poll() {
+	local deadline=$((SECONDS + $1)) tries=$((5 * $1 + 5)) i
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" && return 0
+		((SECONDS < deadline)) || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
+# --- Processes, mounts and cgroups ---------------------------------------------------------------
 
 # alive PID: the process exists and is not a zombie. An orphan's zombie stays until its new parent
 # reaps it, and in a PID namespace that parent may be a program that never does (a test binary).
@@ -14,7 +40,16 @@ alive() {
 	[[ "${stat%% *}" != Z ]]
 }
 
-not_alive() { ! alive "$1"; }
+# none_alive PID...: none of the processes runs.
+none_alive() {
+	local pid
+	for pid in "$@"; do
+		! alive "$pid" || return 1
+	done
+}
+
+# wait_gone PID...: wait (at most 10 s) until none of the processes runs any more.
+wait_gone() { poll 10 none_alive "$@"; }
 
 # processes_using DIR: print the live processes whose environment names DIR. An agent started with
 # TMPDIR below DIR hands that on to its helpers, and its tasks get their allocation dirs below
@@ -28,31 +63,14 @@ processes_using() {
 	done
 }
 
-# any_alive PID...: at least one of the processes runs.
-any_alive() {
+# tasks_ended NOMAD_BIN RUN_DIR AGENT_PID...: no task of the agents of RUN_DIR runs any more (only
+# Nomad's own helpers may: the nomad binary re-executed as executor or logmon), or no agent is left
+# to stop them.
+tasks_ended() {
 	local pid
-	for pid in "$@"; do
-		alive "$pid" && return 0
-	done
-	return 1
-}
-
-# wait_gone PID...: wait (bounded, 10 s) until none of the processes runs any more.
-wait_gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		any_alive "$@" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# tasks_of NOMAD_BIN RUN_DIR: print the processes the agents of RUN_DIR started that are tasks,
-# not Nomad's own helpers (the nomad binary re-executed as executor or logmon).
-tasks_of() {
-	local pid
+	none_alive "${@:3}" && return 0
 	for pid in $(processes_using "$2"); do
-		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$1" ]] || echo "$pid"
+		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$1" ]] || return 1
 	done
 }
 
@@ -88,28 +106,18 @@ unmount_under() {
 }
 
 # stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs of scripts/deploy.sh in
-# reverse order (stringsvc deregisters and drains while Consul still runs), wait (bounded, 45 s)
+# reverse order (stringsvc deregisters and drains while Consul still runs), wait (at most 45 s)
 # for their tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
 stop_nomad() {
-	local nomad_bin="$1" addr="$2" run="$3" job i pid
+	local nomad_bin="$1" addr="$2" run="$3" job pid
 	shift 3
 	for job in gateway stringsvc consul; do
 		NOMAD_ADDR="$addr" "$nomad_bin" job stop -detach "$job" >/dev/null 2>&1 || true
 	done
-	for ((i = 0; i < 225; i++)); do
-		[[ -z "$(tasks_of "$nomad_bin" "$run")" ]] && break
-		any_alive "$@" || break # no agent left to stop them: kill_leftovers does
-		sleep 0.2
-	done
+	poll 45 tasks_ended "$nomad_bin" "$run" "$@" || true # what is left: kill_leftovers
+	kill -INT "$@" 2>/dev/null || true
 	for pid in "$@"; do
-		kill -INT "$pid" 2>/dev/null || true
-	done
-	for pid in "$@"; do
-		for ((i = 0; i < 150; i++)); do
-			not_alive "$pid" && break
-			sleep 0.2
-		done
-		not_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+		poll 30 none_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 	kill_leftovers "$run"
@@ -123,7 +131,178 @@ kill_leftovers() {
 	mapfile -t left < <(processes_using "$1")
 	if [[ ${#left[@]} -gt 0 ]]; then
 		kill -KILL "${left[@]}" 2>/dev/null || true
-		wait_gone "${left[@]}" || echo "nomad-lib.sh: still running after SIGKILL: ${left[*]}" >&2
+		wait_gone "${left[@]}" || log "still running after SIGKILL: ${left[*]}"
 	fi
 	unmount_under "$1"
+}
+
+# --- A cluster of N nodes ------------------------------------------------------------------------
+
+# cluster_init NAME N CGROUP_PREFIX: the cluster this script manages: N nodes, node i on
+# 127.0.0.i with its tasks in the cgroup /CGROUP_PREFIXi, its state file named after NAME.
+cluster_init() {
+	local n
+	cl_name="$1" cl_cgroup="$3" cl_nodes=() cl_addrs=()
+	cl_state="${XDG_RUNTIME_DIR:-/tmp}/gokit-nomad-$1.state"
+	for ((n = 1; n <= $2; n++)); do
+		cl_nodes+=("$n")
+		cl_addrs+=("127.0.0.$n")
+	done
+}
+
+# run_dir prints the run dir of the cluster that is up, or fails.
+run_dir() {
+	local run
+	[[ -r "$cl_state" ]] || return 1
+	read -r run <"$cl_state" || return 1
+	[[ -d "$run" && -f "$run/nomad.path" ]] || return 1
+	echo "$run"
+}
+
+# agent_pid RUN N: the PID of node N's Nomad agent if it still runs (checked against its command
+# line, so that a reused PID is never signalled), else fails.
+agent_pid() {
+	local pid
+	read -r pid <"$1/node$2.pid" 2>/dev/null || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-config $1/node$2.hcl" || return 1
+	echo "$pid"
+}
+
+# cluster_env RUN: the exports for node 1 (the Nomad CLI, deploy.sh, the job variables).
+cluster_env() {
+	"$root/scripts/nomad-config.sh" env "${cl_addrs[0]}" "${cl_addrs[@]}"
+	echo "export NOMAD_VAR_bin_dir=$(cat "$1/bin_dir.path")"
+	echo "export NOMAD_VAR_consul_binary=$(cat "$1/consul.path")"
+	echo "export PATH=$(dirname "$(cat "$1/nomad.path")"):\$PATH"
+}
+
+# api_get N PATH: GET on node N's Nomad HTTP API.
+api_get() { curl -fsS --max-time 2 "http://${cl_addrs[$1 - 1]}:4646$2" 2>/dev/null; }
+
+# cluster_ready RUN: node 1 sees a leader and N ready clients; every agent still runs (dies if not;
+# they are this shell's children, so their PIDs cannot have been reused).
+cluster_ready() {
+	local n answer
+	for n in "${cl_nodes[@]}"; do
+		alive "$(cat "$1/node$n.pid")" || die "node $n's agent exited (see $1/node$n.log)"
+	done
+	answer="$(api_get 1 /v1/status/leader)" && [[ "$answer" == *:4647* ]] &&
+		answer="$(api_get 1 '/v1/nodes?resources=false')" &&
+		[[ "$(grep -o '"Status":"ready"' <<<"$answer" | wc -l)" -eq ${#cl_nodes[@]} ]]
+}
+
+# lo_up: 127.0.0.1 needs lo up; in a fresh network namespace (unshare --net) it is down.
+lo_up() {
+	command -v ip >/dev/null 2>&1 || return 0
+	ip -o link show lo | grep -q '[<,]UP[,>]' && return 0
+	[[ "$EUID" -eq 0 ]] || die "the loopback interface is down; bring it up first: ip link set lo up"
+	log "bringing up lo (a fresh network namespace)"
+	ip link set lo up
+}
+
+# interface_of ADDR: the interface that holds exactly ADDR, if any.
+interface_of() { ip -o -4 addr show | awk -v a="$1" '$4 ~ "^"a"/" { print $2; exit }'; }
+
+# start_node RUN N: start node N's agent in its own session (setsid: no terminal signal reaches it
+# and it may outlive the caller; the caller stops it in order). Nodes but 127.0.0.1 get a bridge
+# without ports that holds only their address: a Nomad client fingerprints its address from one.
+start_node() {
+	local run="$1" n="$2" addr="${cl_addrs[$2 - 1]}" iface
+	iface="$(interface_of "$addr")"
+	if [[ -z "$iface" ]]; then
+		[[ "$EUID" -eq 0 ]] || die "$addr needs an interface of its own: run as root"
+		iface="lb$n"
+		ip link show "$iface" >/dev/null 2>&1 && die "interface $iface exists but does not hold $addr"
+		ip link add "$iface" type bridge
+		echo "$iface" >>"$run/bridges"
+		ip addr add "$addr/32" dev "$iface"
+		ip link set "$iface" up
+	fi
+	mkdir -p "$run/node$n/tmp"
+	NOMAD_CGROUP_PARENT="/$cl_cgroup$n" "$root/scripts/nomad-config.sh" node "node$n" "$addr" "$iface" \
+		"$run/node$n" "${#cl_addrs[@]}" "${cl_addrs[@]}" >"$run/node$n.hcl"
+	# Non-interactive bash: setsid execs in place, so $! is the agent's own PID.
+	CHECKPOINT_DISABLE=1 TMPDIR="$run/node$n/tmp" setsid "$(cat "$run/nomad.path")" agent \
+		-config "$run/node$n.hcl" >"$run/node$n.log" 2>&1 &
+	echo "$!" >"$run/node$n.pid"
+}
+
+# cluster_up: build what is missing, start the nodes, wait (at most 90 s) for a leader and N ready
+# clients, deploy every job. Sets run. Dies on failure: the caller's EXIT trap runs cluster_down.
+cluster_up() {
+	local addr n bin_dir="${NOMAD_VAR_bin_dir:-}" nomad consul
+	lo_up
+	for addr in "${cl_addrs[@]}"; do
+		if curl -s -o /dev/null --max-time 2 "http://$addr:4646/"; then
+			die "something already answers on $addr:4646 (a Nomad agent? stop it first)"
+		fi
+	done
+	if [[ -z "$bin_dir" ]]; then
+		"$root/scripts/build.sh" >&2
+		bin_dir="$root/bin"
+	fi
+	consul="$(realpath "$("$root/scripts/agents.sh" consul)")"
+	nomad="$(realpath "$("$root/scripts/agents.sh" nomad)")"
+
+	run="$(mktemp -d "${TMPDIR:-/tmp}/gokit-nomad-$cl_name.XXXXXX")"
+	echo "$$" >"$run/owner.pid"
+	echo "$consul" >"$run/consul.path"
+	echo "$bin_dir" >"$run/bin_dir.path"
+	echo "$nomad" >"$run/nomad.path"
+	echo "$run" >"$cl_state"
+	absent_cgroups nomad "${cl_nodes[@]/#/$cl_cgroup}" >"$run/cgroups"
+	for n in "${cl_nodes[@]}"; do start_node "$run" "$n"; done
+	log "${#cl_nodes[@]} node(s) starting (logs: $run/node*.log)"
+	poll 90 cluster_ready "$run" || die "no leader with ${#cl_nodes[@]} ready client(s) after 90 s"
+	log "${#cl_nodes[@]} Nomad server(s) with a leader, ${#cl_nodes[@]} ready client(s)"
+	(
+		eval "$(cluster_env "$run")"
+		"$root/scripts/deploy.sh"
+	) || die "scripts/deploy.sh failed"
+}
+
+# cluster_down [KEEP_LOGS]: stop the jobs and the agents of the cluster that is up, then remove what
+# they left: processes, mounts, cgroups, bridges; and the run dir, unless KEEP_LOGS is 1.
+cluster_down() {
+	local run n pid live=() addr="" cgroups=() bridge
+	run="$(run_dir)" || return 0
+	for n in "${cl_nodes[@]}"; do
+		if pid="$(agent_pid "$run" "$n")"; then
+			live+=("$pid")
+			addr="${addr:-http://${cl_addrs[$n - 1]}:4646}"
+		fi
+	done
+	log "stopping the jobs and ${#live[@]} live node(s)"
+	if [[ ${#live[@]} -gt 0 ]]; then
+		stop_nomad "$(cat "$run/nomad.path")" "$addr" "$run" "${live[@]}"
+	else
+		kill_leftovers "$run" # what dead agents left running, and their mounts
+	fi
+	mapfile -t cgroups <"$run/cgroups"
+	remove_cgroups "${cgroups[@]}"
+	if [[ -f "$run/bridges" ]]; then
+		while read -r bridge; do ip link del "$bridge" 2>/dev/null || true; done <"$run/bridges"
+	fi
+	if [[ "${1:-0}" -eq 1 ]]; then
+		log "logs kept in $run (allocation logs: $run/node*/alloc/*/alloc/logs)"
+	else
+		rm -rf "$run"
+	fi
+	rm -f "$cl_state"
+}
+
+# kill_node N: crash node N: SIGKILL its agent and every process it started (its Consul server,
+# stringsvc, gateway), found by the node's dir in their environment, even reparented ones.
+kill_node() {
+	local run n="${1:-}" pid victims
+	if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > ${#cl_nodes[@]})); then
+		die "usage: $0 kill-node N (N = 1..${#cl_nodes[@]})"
+	fi
+	run="$(run_dir)" || die "no cluster is up"
+	pid="$(agent_pid "$run" "$n")" || die "node $n is not running"
+	mapfile -t victims < <(processes_using "$run/node$n")
+	kill -KILL "$pid" "${victims[@]}" 2>/dev/null || true
+	wait_gone "$pid" "${victims[@]}" || die "node $n: processes still alive after SIGKILL"
+	log "node $n (${cl_addrs[$n - 1]}) crashed: its agent and every process it started (${#victims[@]} in all) killed"
 }

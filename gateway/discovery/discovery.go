@@ -1,5 +1,7 @@
-// Package discovery finds stringsvc instances in Consul through go-kit's sd/consul Instancer
-// (blocking queries, passing instances only), hardened for Consul restarts and outages.
+// Package discovery finds what the gateway routes to in Consul, hardened for Consul restarts
+// and outages: the services and their route declarations in the catalog (WatchCatalog), and the
+// passing instances of each service through go-kit's sd/consul Instancer (NewInstancer), with
+// what each instance declares (Declarations) and a view per route (Filter).
 package discovery
 
 import (
@@ -18,15 +20,20 @@ import (
 // within about a second of Consul coming back (go-kit's own backoff grows to a minute).
 const maxRetryWait = time.Second
 
+// Recorder takes note of every answer with instances (Sightings, Declarations).
+type Recorder interface {
+	Record(entries []*api.ServiceEntry)
+}
+
 // NewInstancer returns a go-kit Instancer of the passing instances of service. It keeps the last
 // known instances while Consul is unreachable (ctx ends its retries; Stop the Instancer too), and
-// notes in sightings (nil: nowhere) when Consul lists each of them.
+// hands every answer with instances to the recorders first.
 //
 // wait bounds each blocking query: after a Consul agent restart, the index starts again from
 // scratch and a query still holding the old, higher index would otherwise block for Consul's
 // default five minutes while the instance set changes underneath.
-func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, sightings *Sightings, logger hclog.Logger) *kitconsul.Instancer {
-	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, sightings: sightings, logger: logger}
+func NewInstancer(ctx context.Context, client *api.Client, service string, wait time.Duration, logger hclog.Logger, recorders ...Recorder) *kitconsul.Instancer {
+	c := &resilientClient{Client: kitconsul.NewClient(client), ctx: ctx, wait: wait, recorders: recorders, logger: logger}
 	c.acl.self = selfCheck(client)
 	return kitconsul.NewInstancer(c, hclogkit.Adapt(logger), service, nil, true)
 }
@@ -43,7 +50,7 @@ type resilientClient struct {
 	kitconsul.Client
 	ctx       context.Context
 	wait      time.Duration
-	sightings *Sightings
+	recorders []Recorder
 	logger    hclog.Logger
 	started   atomic.Bool // the first query was made
 	known     atomic.Bool // some answer had instances
@@ -80,7 +87,11 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 		case err == nil:
 			c.recovered(service)
 			c.acl.answered(c.ctx, c.logger, service, entries, meta)
-			c.sightings.Record(entries)
+			if len(entries) > 0 {
+				for _, r := range c.recorders {
+					r.Record(entries)
+				}
+			}
 			if c.empty.Swap(false) {
 				c.logger.Info("instances pass again", "service", service, "instances", len(entries))
 			}

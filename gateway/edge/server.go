@@ -1,10 +1,10 @@
-// Package edge is the gateway's HTTP front: a fasthttp server whose routes hand the request body,
-// as a contract.Passthrough, to a go-kit endpoint (the route's retry → balancer → breaker →
-// instance chain of package proxy) and write its answer, or its error in the contract's JSON
-// shape. It plays the part go-kit's httptransport.Server plays in stringsvc, on fasthttp: the
-// server reuses its request and response buffers and reads each connection in one goroutine, which
-// cut the gateway's CPU per request by about a quarter against net/http under the same load
-// (README, "Benchmarks").
+// Package edge is the gateway's HTTP front: a fasthttp server and router whose routes hand the
+// request, as an upstream.Request (its body passed through as bytes), to a go-kit endpoint (the
+// route's admission → retry → breaker → instance chain of package proxy) and write its answer,
+// or the gateway's own error as JSON {"err": "..."}. It plays the part go-kit's
+// httptransport.Server plays in stringsvc, on fasthttp: the server reuses its request and
+// response buffers and reads each connection in one goroutine (docs/design.md says what that
+// saved).
 package edge
 
 import (
@@ -17,14 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
 
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
-
-// readLimit is the largest body the server reads. Bodies between contract.MaxBodyBytes and this
-// are read whole and refused by EndpointHandler with a 413 on a connection that stays usable;
-// a larger one is refused from its Content-Length and the connection is closed (gently: serve on
-// a linger.OnClose listener, or a client still writing its body may see a reset, not the 413).
-const readLimit = 2 * contract.MaxBodyBytes
 
 // Limits bound what one client can hold of the server: a connection, a goroutine and a read
 // buffer of MaxHeaderBytes each.
@@ -33,22 +26,30 @@ type Limits struct {
 	WriteTimeout   time.Duration // the answer
 	IdleTimeout    time.Duration // a keep-alive connection between requests
 	MaxHeaderBytes int           // the request head; 431 beyond
+	// MaxBodyBytes is the largest body any route accepts (each route has its own limit, at most
+	// this). The server reads bodies up to twice as large whole, so that the route answers them
+	// 413 on a connection that stays usable; a larger one is refused from its Content-Length
+	// and the connection is closed (gently: serve on a linger.OnClose listener, or a client
+	// still writing its body may see a reset, not the 413).
+	MaxBodyBytes int
 }
 
 // DefaultLimits are the gateway's: a request of at most 1 MiB needs far less than 10 s even on a
 // slow link, and the answer comes within the retry budget (1 s by default).
 func DefaultLimits() Limits {
-	return Limits{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	return Limits{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, MaxBodyBytes: 1 << 20}
 }
 
-// NewServer returns the fasthttp server for handler with those limits, bodies up to readLimit,
-// and the errors of the request itself (too large, too slow, malformed) answered in the
-// contract's JSON shape. Serve it on a linger.OnClose listener.
+// NewServer returns the fasthttp server for handler with those limits, and the errors of the
+// request itself (too large, too slow, malformed) answered as JSON. Serve it on a
+// linger.OnClose listener.
 func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger, limits Limits) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:               handler,
-		ErrorHandler:          requestError,
-		MaxRequestBodySize:    readLimit,
+		Handler: handler,
+		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
+			requestError(ctx, err, int64(limits.MaxBodyBytes))
+		},
+		MaxRequestBodySize:    2 * limits.MaxBodyBytes,
 		ReadBufferSize:        limits.MaxHeaderBytes, // fasthttp reads the whole head into this buffer
 		ReadTimeout:           limits.ReadTimeout,
 		WriteTimeout:          limits.WriteTimeout,
@@ -62,12 +63,12 @@ func NewServer(handler fasthttp.RequestHandler, logger hclog.Logger, limits Limi
 var errMalformedRequest = errors.New("malformed HTTP request")
 
 // requestError answers a request the server could not read.
-func requestError(ctx *fasthttp.RequestCtx, err error) {
+func requestError(ctx *fasthttp.RequestCtx, err error, limit int64) {
 	var headTooLarge *fasthttp.ErrSmallBuffer
 	var netErr net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeError(ctx, contract.ErrBodyTooLarge.Status, contract.ErrBodyTooLarge)
+		writeError(ctx, http.StatusRequestEntityTooLarge, bodyTooLarge(limit))
 	case errors.As(err, &headTooLarge):
 		writeError(ctx, http.StatusRequestHeaderFieldsTooLarge, errors.New("request head is too large"))
 	case errors.As(err, &netErr) && netErr.Timeout():

@@ -46,7 +46,7 @@ func TestTimeoutsEverywhereEjectNone(t *testing.T) {
 	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Outliers: fastOutliers(), Status: reg,
-		Retry: RetryPolicy{Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
 	}, "a", "b", "c")
 	for range 10 {
 		if _, err := call(route); err == nil {
@@ -70,7 +70,7 @@ func TestHungInstanceAmongHealthyPeersIsEjected(t *testing.T) {
 	o.Interval = 200 * time.Millisecond // one request at a time: a must get MinRequests in a window
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 2, Open: time.Hour}, Outliers: o, Status: reg,
-		Retry: RetryPolicy{Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: 5 * time.Millisecond, Budget: time.Second},
 	}, "a", "b", "c")
 	callUntil(t, route, "a is ejected", func() bool { return statusOf(t, reg, "a").Ejected })
 	if st := statusOf(t, reg, "a"); st.EjectedReason != ReasonFailureRate || st.Breaker != "open" {
@@ -88,7 +88,7 @@ func TestSlowInstanceIsEjectedAndComesBackWhenFast(t *testing.T) {
 	o.Interval = 300 * time.Millisecond // one request at a time: c must get MinRequests in a window
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 3, Open: 50 * time.Millisecond}, Outliers: o, Status: reg,
-		Retry: RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: 5 * time.Second},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: time.Second, Budget: 5 * time.Second},
 	}, "a", "b", "c")
 	callUntil(t, route, "c is ejected for its latency", func() bool {
 		st := statusOf(t, reg, "c")
@@ -120,7 +120,7 @@ func TestCapLimitsHowManyAreEjected(t *testing.T) {
 	o.MaxEjectedPercent = 25
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 100, Open: time.Hour}, Outliers: o, Status: reg,
-		Retry: RetryPolicy{Attempts: 4, TryTimeout: time.Second, Budget: time.Second},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 4, TryTimeout: time.Second, Budget: time.Second},
 	}, "a", "b", "c", "d")
 	callUntil(t, route, "one is ejected and the other flagged", func() bool {
 		a, b := statusOf(t, reg, "a"), statusOf(t, reg, "b")
@@ -140,7 +140,7 @@ func TestPanicModeSendsToEveryInstance(t *testing.T) {
 	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 100, Open: time.Hour}, Outliers: fastOutliers(), Status: reg,
-		Retry: RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: time.Second},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: time.Second, Budget: time.Second},
 	}, "a", "b", "c")
 	callUntil(t, route, "panic mode", func() bool { return reg.Routes()[0].Panic })
 	fleet.takeCalls()

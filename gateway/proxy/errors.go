@@ -65,7 +65,7 @@ const (
 func FailureKind(err error) Failure {
 	var ae *AttemptsError
 	switch {
-	case err == nil, clientError(err):
+	case err == nil, isClientError(err):
 		return None
 	case errors.Is(err, ErrNoInstances):
 		return NoInstances

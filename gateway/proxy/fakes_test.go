@@ -12,8 +12,6 @@ import (
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/sd"
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 // fakeInstancer is an sd.Instancer whose instance set the test sets.
@@ -109,9 +107,18 @@ func (f *fakeFleet) factory(instance string) (endpoint.Endpoint, io.Closer, erro
 		if b.err != nil {
 			return nil, b.err
 		}
-		return contract.Passthrough{Body: []byte(`{"v":"` + instance + `"}`)}, nil
+		return payload([]byte(`{"v":"` + instance + `"}`)), nil
 	}, nil, nil
 }
+
+// payload is what the fake instances answer: the request path passes it through untouched.
+type payload []byte
+
+// statusError is an instance's answer outside 2xx (StatusCoder), as package upstream's.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string   { return fmt.Sprintf("instance answered %d", e.code) }
+func (e *statusError) StatusCode() int { return e.code }
 
 // newTestRoute builds a route over the given instances with deterministic settings.
 func newTestRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instances ...string) (*Route, *fakeInstancer) {
@@ -126,17 +133,17 @@ func newTestRouteWith(t *testing.T, fleet *fakeFleet, s Settings, instances ...s
 		s.Logger = hclog.NewNullLogger()
 	}
 	inst := &fakeInstancer{state: sd.Event{Instances: instances}}
-	route := NewRoute("uppercase", inst, fleet.factory, s)
+	route := NewRoute("stringsvc", "uppercase", inst, fleet.factory, s)
 	t.Cleanup(route.Close)
 	return route, inst
 }
 
 var (
-	serverError = &contract.StatusError{Status: http.StatusInternalServerError, Body: []byte(`{"err":"boom"}`)}
-	clientError = &contract.StatusError{Status: http.StatusBadRequest, Body: []byte(`{"err":"empty string"}`)}
-	quickPolicy = RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: 5 * time.Second}
+	serverError = &statusError{code: http.StatusInternalServerError}
+	clientError = &statusError{code: http.StatusBadRequest}
+	quickPolicy = RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: time.Second, Budget: 5 * time.Second}
 )
 
 func call(route *Route) (any, error) {
-	return route.Endpoint(context.Background(), contract.Passthrough{Body: []byte(`{"s":"x"}`)})
+	return route.Endpoint(context.Background(), payload([]byte(`{"s":"x"}`)))
 }

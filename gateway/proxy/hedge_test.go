@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
@@ -18,7 +17,7 @@ func TestHedgeAnswersWhileTheFirstAttemptHangs(t *testing.T) {
 	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 1, Open: time.Hour}, Status: reg,
-		Retry: RetryPolicy{Attempts: 2, TryTimeout: 300 * time.Millisecond, Budget: time.Minute, Hedge: true, HedgeMinDelay: 5 * time.Millisecond},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 2, TryTimeout: 300 * time.Millisecond, Budget: time.Minute, Hedge: true, HedgeMinDelay: 5 * time.Millisecond},
 	}, "a", "b")
 	begin := time.Now()
 	resp, err := call(route) // starts at a
@@ -28,7 +27,7 @@ func TestHedgeAnswersWhileTheFirstAttemptHangs(t *testing.T) {
 	if took := time.Since(begin); took > 200*time.Millisecond {
 		t.Fatalf("answered after %v: the hang was waited out", took)
 	}
-	if v := string(resp.(contract.Passthrough).Body); v != `{"v":"b"}` {
+	if v := string(resp.(payload)); v != `{"v":"b"}` {
 		t.Fatalf("answered by %s, want b", v)
 	}
 	rs := reg.Routes()[0]
@@ -47,7 +46,7 @@ func TestNoHedgeWhenOff(t *testing.T) {
 	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 5, Open: time.Hour}, Status: reg,
-		Retry: RetryPolicy{Attempts: 2, TryTimeout: 50 * time.Millisecond, Budget: time.Minute, HedgeMinDelay: time.Millisecond},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 2, TryTimeout: 50 * time.Millisecond, Budget: time.Minute, HedgeMinDelay: time.Millisecond},
 	}, "a", "b")
 	begin := time.Now()
 	if _, err := call(route); err != nil {
@@ -68,7 +67,7 @@ func TestRetryBudgetStopsRetries(t *testing.T) {
 	reg := NewStatusBoard()
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 100, Open: time.Hour}, Status: reg,
-		Retry: RetryPolicy{Attempts: 3, TryTimeout: time.Second, Budget: time.Second,
+		Retry: RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: time.Second, Budget: time.Second,
 			RetryBudget: RetryBudgetSettings{Ratio: 0.5, MinPerSecond: 0, Window: 10 * time.Second}},
 	}, "a", "b")
 	// Requests starting at a fail over to b only while the budget (half a retry per request)
@@ -133,7 +132,7 @@ func TestNoHedgeWhileRequestsQueue(t *testing.T) {
 	a := fixedAdmission(1, 10)
 	route, _ := newTestRouteWith(t, fleet, Settings{
 		Breaker: BreakerSettings{Failures: 5, Open: time.Hour}, Status: reg, Admission: a,
-		Retry: RetryPolicy{Attempts: 2, TryTimeout: time.Second, Budget: time.Minute, Hedge: true, HedgeMinDelay: 200 * time.Millisecond},
+		Retry: RetryPolicy{Idempotent: true, Attempts: 2, TryTimeout: time.Second, Budget: time.Minute, Hedge: true, HedgeMinDelay: 200 * time.Millisecond},
 	}, "a", "b")
 	done := make(chan error, 2)
 	go func() { _, err := call(route); done <- err }() // starts at a (slow), holds the only permit

@@ -91,7 +91,7 @@ func newObservedRoute(t *testing.T, fleet *fakeFleet, policy RetryPolicy, instan
 	rec, m := newRecordedMetrics()
 	registry := NewStatusBoard()
 	inst := &fakeInstancer{state: sd.Event{Instances: instances}}
-	route := NewRoute("uppercase", inst, fleet.factory, Settings{
+	route := NewRoute("stringsvc", "uppercase", inst, fleet.factory, Settings{
 		Breaker: BreakerSettings{Failures: 2, Open: time.Hour},
 		Retry:   policy,
 		Logger:  hclog.NewNullLogger(),
@@ -106,9 +106,9 @@ func TestMetricsCountAttemptsRetriesFailuresAndTransitions(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	fleet.setBehavior("b", instanceBehavior{err: clientError})
-	policy := RetryPolicy{Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Second}
+	policy := RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Second}
 	route, instancer, rec, _ := newObservedRoute(t, fleet, policy, "a", "b", "c")
-	if got := rec.instances.get("route=uppercase"); got != 3 {
+	if got := rec.instances.get("service=stringsvc,route=uppercase"); got != 3 {
 		t.Fatalf("instances = %v, want 3", got)
 	}
 	call(route) // a 500, then b 400: the answer, one retry
@@ -123,31 +123,31 @@ func TestMetricsCountAttemptsRetriesFailuresAndTransitions(t *testing.T) {
 	}
 
 	for key, want := range map[string]float64{
-		"route=uppercase,instance=a,outcome=server_error": 2,
-		"route=uppercase,instance=b,outcome=client_error": 3,
-		"route=uppercase,instance=c,outcome=ok":           1,
-		"route=uppercase,instance=b,outcome=timeout":      2,
-		"route=uppercase,instance=c,outcome=timeout":      1,
+		"service=stringsvc,route=uppercase,instance=a,outcome=server_error": 2,
+		"service=stringsvc,route=uppercase,instance=b,outcome=client_error": 3,
+		"service=stringsvc,route=uppercase,instance=c,outcome=ok":           1,
+		"service=stringsvc,route=uppercase,instance=b,outcome=timeout":      2,
+		"service=stringsvc,route=uppercase,instance=c,outcome=timeout":      1,
 	} {
 		if got := rec.attempts.get(key); got != want {
 			t.Errorf("attempts{%s} = %v, want %v", key, got, want)
 		}
 	}
-	if got := rec.durations.get("route=uppercase,instance=a"); got != 2 {
+	if got := rec.durations.get("service=stringsvc,route=uppercase,instance=a"); got != 2 {
 		t.Errorf("durations observed for a = %v, want 2", got)
 	}
-	if got := rec.retries.get("route=uppercase"); got != 4 {
+	if got := rec.retries.get("service=stringsvc,route=uppercase"); got != 4 {
 		t.Errorf("retries = %v, want 4 (one after each of a's 500s, two in the timed-out request)", got)
 	}
-	if got := rec.transitions.get("route=uppercase,instance=a,from=closed,to=open"); got != 1 {
+	if got := rec.transitions.get("service=stringsvc,route=uppercase,instance=a,from=closed,to=open"); got != 1 {
 		t.Errorf("transitions of a to open = %v, want 1 (all: %v)", got, rec.transitions.values)
 	}
-	if got := rec.failures.values; len(got) != 1 || got["route=uppercase,kind=attempts_failed"] != 1 {
+	if got := rec.failures.values; len(got) != 1 || got["service=stringsvc,route=uppercase,kind=attempts_failed"] != 1 {
 		t.Errorf("failures = %v, want one attempts_failed: the 400s are answers, not failures", got)
 	}
 
 	instancer.set(sd.Event{Instances: []string{"c"}})
-	if got := rec.instances.get("route=uppercase"); got != 1 {
+	if got := rec.instances.get("service=stringsvc,route=uppercase"); got != 1 {
 		t.Fatalf("instances after two left = %v, want 1", got)
 	}
 }
@@ -156,7 +156,7 @@ func TestRegistryShowsEachInstanceEndpointWhileItIsKnown(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	fleet.setBehavior("b", instanceBehavior{err: clientError})
-	route, instancer, _, registry := newObservedRoute(t, fleet, RetryPolicy{Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
+	route, instancer, _, registry := newObservedRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
 	for range 4 { // a, b, a, b: a fails twice and opens; b's 400s count for it
 		call(route)
 	}

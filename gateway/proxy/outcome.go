@@ -49,9 +49,9 @@ type NotDelivered interface{ NotDelivered() bool }
 // httptransport.StatusCoder): a 4xx is the request's answer, a 5xx the instance's failure.
 type StatusCoder interface{ StatusCode() int }
 
-// clientError reports whether err is an instance's 4xx answer: the request's own fault, passed
+// isClientError reports whether err is an instance's 4xx answer: the request's own fault, passed
 // back to the client as it came.
-func clientError(err error) bool {
+func isClientError(err error) bool {
 	var sc StatusCoder
 	return errors.As(err, &sc) && sc.StatusCode() >= 400 && sc.StatusCode() < 500
 }
@@ -69,7 +69,7 @@ func classify(ctx context.Context, err error) outcome {
 	switch {
 	case err == nil:
 		return outcomeOK
-	case clientError(err):
+	case isClientError(err):
 		return outcomeClientError
 	case errors.As(err, &sc):
 		return outcomeServerError

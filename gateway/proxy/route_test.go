@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/go-kit/kit/sd"
-
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 func TestRoundRobinSpreadsRequestsInRingOrder(t *testing.T) {
@@ -33,7 +31,7 @@ func TestRetryGoesToTheNextInstanceNotBackToTheFailedOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := string(resp.(contract.Passthrough).Body); v != `{"v":"b"}` {
+	if v := string(resp.(payload)); v != `{"v":"b"}` {
 		t.Fatalf("answered by %q, want b", v)
 	}
 	if got := fleet.takeCalls(); !slices.Equal(got, []string{"a", "b"}) {
@@ -61,7 +59,7 @@ func TestOpenBreakerIsSkippedWithoutSpendingAnAttempt(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	// One attempt per request: a request that starts at an open breaker must still succeed.
-	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
 	for i := range 4 { // a, b, a, b: a fails twice in a row and its breaker (Failures: 2) opens
 		_, err := call(route)
 		if failed := err != nil; failed != (i%2 == 0) {
@@ -117,12 +115,12 @@ func TestClientErrorIsNotRetriedNorCountedAgainstTheInstance(t *testing.T) {
 func TestTryTimeoutMovesOnToTheNextInstance(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
-	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Minute}, "a", "b")
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Minute}, "a", "b")
 	resp, err := call(route)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := string(resp.(contract.Passthrough).Body); v != `{"v":"b"}` {
+	if v := string(resp.(payload)); v != `{"v":"b"}` {
 		t.Fatalf("answered by %q, want b", v)
 	}
 	// Timeouts alone do not open the breaker however many come in a row (an overload times out
@@ -141,7 +139,7 @@ func TestBudgetBoundsTheWholeRequest(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})
 	fleet.setBehavior("b", instanceBehavior{hang: true})
-	route, _ := newTestRoute(t, fleet, RetryPolicy{Attempts: 3, TryTimeout: time.Minute, Budget: 20 * time.Millisecond}, "a", "b")
+	route, _ := newTestRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: time.Minute, Budget: 20 * time.Millisecond}, "a", "b")
 	for range 3 { // more than Failures: running out of budget is not the instance's fault
 		if _, err := call(route); !errors.Is(err, ErrBudgetExhausted) {
 			t.Fatalf("err = %v, want ErrBudgetExhausted", err)
@@ -159,7 +157,7 @@ func TestCallerCancellationIsNotCountedAgainstTheInstance(t *testing.T) {
 	for range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := route.Endpoint(ctx, contract.Passthrough{Body: []byte(`{"s":"x"}`)}); !errors.Is(err, context.Canceled) {
+		if _, err := route.Endpoint(ctx, payload([]byte(`{"s":"x"}`))); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	}
@@ -172,7 +170,7 @@ func TestCallerCancellationIsNotCountedAgainstTheInstance(t *testing.T) {
 func TestBreakerStateSurvivesInstanceSetUpdates(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
-	route, instancer := newTestRoute(t, fleet, RetryPolicy{Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
+	route, instancer := newTestRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 1, TryTimeout: time.Second, Budget: time.Second}, "a", "b")
 	call(route)                                // a fails
 	call(route)                                // b
 	call(route)                                // a fails: open

@@ -12,7 +12,6 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
-	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
 //go:embed page.html.tmpl
@@ -28,14 +27,14 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 	"percent": func(share float64) float64 { return share * 100 },
 }).Parse(pageSource))
 
-// Handler serves the status of service: HTML to a browser (an Accept header naming text/html),
+// Handler serves the gateway's status: HTML to a browser (an Accept header naming text/html),
 // JSON to anything else (curl, monitoring); ?format=json or ?format=html chooses explicitly.
-func Handler(service string, registry *proxy.StatusBoard, sightings *discovery.Sightings) fasthttp.RequestHandler {
+func Handler(routes RoutesSource, board *proxy.StatusBoard, sightings *discovery.Sightings) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		report := Build(service, registry, sightings, time.Now())
+		report := Build(routes, board, sightings, time.Now())
 		ctx.Response.Header.Set("Cache-Control", "no-store")
 		if !wantsHTML(ctx) {
-			ctx.SetContentType(contract.JSONContentType)
+			ctx.SetContentType("application/json; charset=utf-8")
 			_ = json.NewEncoder(ctx).Encode(report) // a Report always encodes; ctx's writer cannot fail
 			return
 		}

@@ -1,22 +1,47 @@
-// Package status shows what the gateway knows of its instances, as it is now: the /status page
-// (JSON for programs, HTML for people; one handler, see Handler) and the breaker-state gauge of
-// the gateway's Prometheus metrics (see Collector). Both read proxy.StatusBoard, which lists each
-// instance endpoint while discovery knows it, and discovery.Sightings, which tells when Consul
-// last listed each instance.
+// Package status shows what the gateway knows of its services, routes and instances, as it is
+// now: the /status page (JSON for programs, HTML for people; one handler, see Handler) and the
+// state gauges of the gateway's Prometheus metrics (see Collector). They read the route table
+// (routing.Snapshot: the live routes, conflicts, refused tags), proxy.StatusBoard, which lists
+// each instance endpoint while discovery knows it, and discovery.Sightings, which tells when
+// Consul last listed each instance.
 package status
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/routing"
 )
 
 // Report is the /status document.
 type Report struct {
 	GeneratedAt time.Time       `json:"generated_at"`
 	Services    []ServiceReport `json:"services"`
+	// Conflicts are routes refused because another claims their method and path first.
+	Conflicts []ConflictReport `json:"conflicts"`
+	// InvalidTags are route tags that do not parse.
+	InvalidTags []InvalidTag `json:"invalid_tags"`
 }
+
+// ConflictReport is one refused route and the one that keeps its method and path.
+type ConflictReport struct {
+	Route   string `json:"route"`
+	Kept    string `json:"kept"`
+	Refused string `json:"refused"`
+}
+
+// InvalidTag is a route tag of a service that does not parse.
+type InvalidTag struct {
+	Service string `json:"service"`
+	Tag     string `json:"tag"`
+	Err     string `json:"err"`
+}
+
+// RoutesSource gives the route table's state (a *routing.Table).
+type RoutesSource interface{ Snapshot() routing.Snapshot }
 
 // ServiceReport is one service the gateway routes to.
 type ServiceReport struct {
@@ -38,9 +63,17 @@ type AdmissionReport struct {
 	Shed           uint64  `json:"shed"`         // requests answered 503 at once, since start
 }
 
-// RouteReport is one route: panic mode, its retry budget and its hedges.
+// RouteReport is one route: where it goes, its policy, panic mode, its retry budget and its hedges.
 type RouteReport struct {
-	Route             string  `json:"route"`
+	Route             string  `json:"route"` // "<METHOD> <public path>"
+	Upstream          string  `json:"upstream"`
+	Source            string  `json:"source"` // consul, or the routes file
+	Idempotent        bool    `json:"idempotent"`
+	Attempts          int     `json:"attempts"`
+	TryTimeoutMillis  float64 `json:"try_timeout_ms"`
+	BudgetMillis      float64 `json:"budget_ms"`
+	Hedge             bool    `json:"hedge"`
+	BodyLimit         int64   `json:"body_limit"`
 	Instances         int     `json:"instances"`
 	Ejected           int     `json:"ejected"`
 	Panic             bool    `json:"panic"` // too few instances look healthy: ejections are ignored
@@ -86,50 +119,89 @@ type RouteState struct {
 	WindowLatencyMs   float64 `json:"window_latency_ms"`
 }
 
-// Build makes the report of service from the registry's endpoints and the sightings (nil: none)
-// at now.
-func Build(service string, registry *proxy.StatusBoard, sightings *discovery.Sightings, now time.Time) Report {
-	svc := ServiceReport{Name: service, Routes: []RouteReport{}, Instances: []InstanceReport{}}
-	for _, a := range registry.Admissions() {
-		svc.Admission = &AdmissionReport{Limit: a.Limit, InFlight: a.InFlight, Queued: a.Queued,
-			MeanWaitMillis: millis(a.MeanWait), MeanTimeMillis: millis(a.MeanTime), Waited: a.Waited, Shed: a.Shed}
+// Build makes the report from the route table, the board's routes and endpoints and the
+// sightings (nil: none) at now: one ServiceReport per service with a live route.
+func Build(routes RoutesSource, board *proxy.StatusBoard, sightings *discovery.Sightings, now time.Time) Report {
+	table := routes.Snapshot()
+	report := Report{GeneratedAt: now.UTC(), Services: []ServiceReport{}, Conflicts: []ConflictReport{}, InvalidTags: []InvalidTag{}}
+	states := map[string]proxy.RouteStatus{}
+	for _, r := range board.Routes() {
+		states[r.Route] = r
 	}
-	for _, r := range registry.Routes() {
-		svc.Routes = append(svc.Routes, RouteReport{Route: r.Route, Instances: r.Instances, Ejected: r.Ejected,
-			Panic: r.Panic, RetryBudgetLeft: r.RetryBudgetLeft, RetryBudgetDenied: r.RetryBudgetDenied,
-			HedgeDelayMillis: millis(r.HedgeDelay), HedgesSent: r.HedgesSent, HedgesWon: r.HedgesWon})
+	for _, spec := range table.Routes { // sorted by service: a service's routes are adjacent
+		if n := len(report.Services); n == 0 || report.Services[n-1].Name != spec.Service {
+			report.Services = append(report.Services, ServiceReport{Name: spec.Service, Routes: []RouteReport{}, Instances: []InstanceReport{}})
+		}
+		svc := &report.Services[len(report.Services)-1]
+		r := states[spec.Key()]
+		svc.Routes = append(svc.Routes, RouteReport{Route: spec.Key(), Upstream: spec.Upstream, Source: spec.Source,
+			Idempotent: spec.Policy.Idempotent, Attempts: spec.Policy.Attempts, TryTimeoutMillis: millis(spec.Policy.TryTimeout),
+			BudgetMillis: millis(spec.Policy.Budget), Hedge: spec.Policy.Hedge, BodyLimit: spec.Policy.BodyLimit,
+			Instances: r.Instances, Ejected: r.Ejected, Panic: r.Panic, RetryBudgetLeft: r.RetryBudgetLeft,
+			RetryBudgetDenied: r.RetryBudgetDenied, HedgeDelayMillis: millis(r.HedgeDelay), HedgesSent: r.HedgesSent, HedgesWon: r.HedgesWon})
 	}
-	for _, ep := range registry.Snapshot() { // sorted by instance: an instance's routes are adjacent
+	byName := map[string]*ServiceReport{}
+	for i := range report.Services {
+		byName[report.Services[i].Name] = &report.Services[i]
+	}
+	for _, a := range board.Admissions() {
+		if svc := byName[a.Service]; svc != nil {
+			svc.Admission = &AdmissionReport{Limit: a.Limit, InFlight: a.InFlight, Queued: a.Queued,
+				MeanWaitMillis: millis(a.MeanWait), MeanTimeMillis: millis(a.MeanTime), Waited: a.Waited, Shed: a.Shed}
+		}
+	}
+	endpoints := board.Snapshot()
+	slices.SortStableFunc(endpoints, func(a, b proxy.EndpointStatus) int { return cmp.Compare(a.Service, b.Service) })
+	for _, ep := range endpoints { // by service, then instance: an instance's routes are adjacent
+		svc := byName[ep.Service]
+		if svc == nil {
+			continue
+		}
 		if n := len(svc.Instances); n == 0 || svc.Instances[n-1].Address != ep.Instance {
 			svc.Instances = append(svc.Instances, newInstanceReport(ep.Instance, sightings, now))
 		}
 		in := &svc.Instances[len(svc.Instances)-1]
-		state := RouteState{
-			Route:               ep.Route,
-			Breaker:             ep.Breaker,
-			ConsecutiveFailures: ep.ConsecutiveFailures,
-			Attempts:            ep.Attempts,
-			Failures:            ep.Failures,
-			LastError:           ep.LastError,
-			Since:               ep.Added.UTC(),
-			EjectedReason:       ep.EjectedReason,
-			Ejections:           ep.Ejections,
-			Flagged:             ep.Flagged,
-			WindowAttempts:      ep.WindowRequests,
-			WindowFailureRate:   ep.WindowFailureRate,
-			WindowLatencyMs:     millis(ep.WindowLatency),
-		}
-		if ep.Ejected && !ep.EjectedUntil.IsZero() {
-			until := ep.EjectedUntil.UTC()
-			state.EjectedUntil = &until
-		}
-		if !ep.LastErrorAt.IsZero() {
-			at := ep.LastErrorAt.UTC()
-			state.LastErrorAt = &at
-		}
-		in.Routes = append(in.Routes, state)
+		in.Routes = append(in.Routes, routeState(ep))
 	}
-	return Report{GeneratedAt: now.UTC(), Services: []ServiceReport{svc}}
+	for _, c := range table.Conflicts {
+		report.Conflicts = append(report.Conflicts, ConflictReport{Route: c.Refused.Key(),
+			Kept: describe(c.Kept), Refused: describe(c.Refused)})
+	}
+	for _, inv := range table.Invalid {
+		report.InvalidTags = append(report.InvalidTags, InvalidTag(inv))
+	}
+	return report
+}
+
+func describe(s routing.Spec) string {
+	return "service " + s.Service + " at " + s.Upstream + " (" + s.Source + ")"
+}
+
+func routeState(ep proxy.EndpointStatus) RouteState {
+	state := RouteState{
+		Route:               ep.Route,
+		Breaker:             ep.Breaker,
+		ConsecutiveFailures: ep.ConsecutiveFailures,
+		Attempts:            ep.Attempts,
+		Failures:            ep.Failures,
+		LastError:           ep.LastError,
+		Since:               ep.Added.UTC(),
+		EjectedReason:       ep.EjectedReason,
+		Ejections:           ep.Ejections,
+		Flagged:             ep.Flagged,
+		WindowAttempts:      ep.WindowRequests,
+		WindowFailureRate:   ep.WindowFailureRate,
+		WindowLatencyMs:     millis(ep.WindowLatency),
+	}
+	if ep.Ejected && !ep.EjectedUntil.IsZero() {
+		until := ep.EjectedUntil.UTC()
+		state.EjectedUntil = &until
+	}
+	if !ep.LastErrorAt.IsZero() {
+		at := ep.LastErrorAt.UTC()
+		state.LastErrorAt = &at
+	}
+	return state
 }
 
 func newInstanceReport(address string, sightings *discovery.Sightings, now time.Time) InstanceReport {

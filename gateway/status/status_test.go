@@ -17,8 +17,27 @@ import (
 
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/routing"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
+
+// fixedRoutes is a route table that does not change.
+type fixedRoutes routing.Snapshot
+
+func (f fixedRoutes) Snapshot() routing.Snapshot { return routing.Snapshot(f) }
+
+// spec is a route of service at path, declared in Consul.
+func spec(service, path string) routing.Spec {
+	return routing.Spec{Method: "POST", Path: "/" + service + path, Service: service, Upstream: path, Source: routing.SourceConsul,
+		Policy: routing.Policy{Idempotent: true, Attempts: 2, TryTimeout: time.Second, Budget: time.Second, BodyLimit: 100}}
+}
+
+// table lists stringsvc's two routes and a route of wordsvc, and one conflict.
+var table = fixedRoutes{
+	Routes: []routing.Spec{spec("stringsvc", "/count"), spec("stringsvc", "/uppercase"), spec("wordsvc", "/count")},
+	Conflicts: []routing.Conflict{{Kept: spec("stringsvc", "/count"),
+		Refused: routing.Spec{Method: "POST", Path: "/stringsvc/count", Service: "legacy", Upstream: "/c", Source: "routes.hcl"}}},
+}
 
 // hostileError is what a failing instance's error says: the page must show it as text.
 const hostileError = `<script>alert("x")</script>`
@@ -38,12 +57,12 @@ func newRegistry(t *testing.T) *proxy.StatusBoard {
 	}
 	settings := proxy.Settings{
 		Breaker: proxy.BreakerSettings{Failures: 2, Open: time.Hour},
-		Retry:   proxy.RetryPolicy{Attempts: 2, TryTimeout: time.Second, Budget: time.Second},
+		Retry:   proxy.RetryPolicy{Idempotent: true, Attempts: 2, TryTimeout: time.Second, Budget: time.Second},
 		Logger:  hclog.NewNullLogger(),
 		Status:  registry,
 	}
-	for _, name := range []string{"uppercase", "count"} {
-		route := proxy.NewRoute(name, sd.FixedInstancer{"127.0.0.1:1001", "127.0.0.1:1002"}, factory, settings)
+	for _, name := range []string{"POST /stringsvc/uppercase", "POST /stringsvc/count"} {
+		route := proxy.NewRoute("stringsvc", name, sd.FixedInstancer{"127.0.0.1:1001", "127.0.0.1:1002"}, factory, settings)
 		t.Cleanup(route.Close)
 		// The Endpointer takes in the instances in a goroutine of its own: the first request
 		// that finds them is the first of four.
@@ -64,10 +83,20 @@ func TestReportListsEachInstanceWithItsRoutesAndWhenConsulLastListedIt(t *testin
 	sightings := discovery.NewSightings()
 	sightings.Record([]*api.ServiceEntry{{Node: &api.Node{Address: "127.0.0.1"}, Service: &api.AgentService{Port: 1002}}})
 	now := time.Now().Add(3 * time.Second)
-	report := Build("stringsvc", newRegistry(t), sightings, now)
+	report := Build(table, newRegistry(t), sightings, now)
 
-	if len(report.Services) != 1 || report.Services[0].Name != "stringsvc" {
-		t.Fatalf("services = %+v, want stringsvc alone", report.Services)
+	if len(report.Services) != 2 || report.Services[0].Name != "stringsvc" || report.Services[1].Name != "wordsvc" {
+		t.Fatalf("services = %+v, want stringsvc and wordsvc", report.Services)
+	}
+	if routes := report.Services[0].Routes; len(routes) != 2 || routes[0].Route != "POST /stringsvc/count" || routes[0].Upstream != "/count" ||
+		!routes[0].Idempotent || routes[0].Attempts != 2 || routes[0].BudgetMillis != 1000 || routes[0].BodyLimit != 100 {
+		t.Errorf("stringsvc's routes = %+v, want count then uppercase with their policy", routes)
+	}
+	if w := report.Services[1]; len(w.Routes) != 1 || len(w.Instances) != 0 {
+		t.Errorf("wordsvc = %+v, want its route and no instance", w)
+	}
+	if c := report.Conflicts; len(c) != 1 || c[0].Route != "POST /stringsvc/count" || !strings.Contains(c[0].Refused, "legacy") || !strings.Contains(c[0].Kept, "stringsvc") {
+		t.Errorf("conflicts = %+v, want legacy's claim on POST /stringsvc/count refused", c)
 	}
 	instances := report.Services[0].Instances
 	if len(instances) != 2 || instances[0].Address != "127.0.0.1:1001" || instances[1].Address != "127.0.0.1:1002" {
@@ -81,7 +110,7 @@ func TestReportListsEachInstanceWithItsRoutesAndWhenConsulLastListedIt(t *testin
 		t.Errorf("b: last seen %v, %v s ago; want about 3 s before the report", b.LastSeenInConsul, b.SeenSecondsAgo)
 	}
 	for _, in := range instances {
-		if len(in.Routes) != 2 || in.Routes[0].Route != "count" || in.Routes[1].Route != "uppercase" {
+		if len(in.Routes) != 2 || in.Routes[0].Route != "POST /stringsvc/count" || in.Routes[1].Route != "POST /stringsvc/uppercase" {
 			t.Fatalf("routes of %s = %+v, want count and uppercase", in.Address, in.Routes)
 		}
 	}
@@ -98,7 +127,7 @@ func TestReportListsEachInstanceWithItsRoutesAndWhenConsulLastListedIt(t *testin
 }
 
 func TestHandlerAnswersJSONOrHTML(t *testing.T) {
-	handler := Handler("stringsvc", newRegistry(t), nil)
+	handler := Handler(table, newRegistry(t), nil)
 	for _, tc := range []struct {
 		name, uri, accept string
 		wantHTML          bool
@@ -119,7 +148,7 @@ func TestHandlerAnswersJSONOrHTML(t *testing.T) {
 			}
 			if !tc.wantHTML {
 				var report Report
-				if !strings.HasPrefix(contentType, "application/json") || json.Unmarshal([]byte(body), &report) != nil || len(report.Services) != 1 {
+				if !strings.HasPrefix(contentType, "application/json") || json.Unmarshal([]byte(body), &report) != nil || len(report.Services) != 2 {
 					t.Fatalf("want a JSON report, got %s: %s", contentType, body)
 				}
 				return
@@ -128,8 +157,9 @@ func TestHandlerAnswersJSONOrHTML(t *testing.T) {
 				t.Fatalf("Content-Type %s, want text/html", contentType)
 			}
 			for _, want := range []string{
-				`data-instance="127.0.0.1:1001" data-route="uppercase" data-breaker="open"`,
-				`data-instance="127.0.0.1:1002" data-route="count" data-breaker="closed"`,
+				`data-instance="127.0.0.1:1001" data-route="POST /stringsvc/uppercase" data-breaker="open"`,
+				`data-instance="127.0.0.1:1002" data-route="POST /stringsvc/count" data-breaker="closed"`,
+				`data-conflict="POST /stringsvc/count"`,
 				`not since the gateway started`,
 				`&lt;script&gt;`, // the instance's error, as text
 			} {

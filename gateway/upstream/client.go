@@ -155,6 +155,7 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, target Target, 
 		req.URI().SetQueryString(r.Query)
 	}
 	req.Header.SetMethod(target.Method)
+	req.Header.SetNoDefaultContentType(true) // the client's Content-Type, or none
 	if r.ContentType != "" {
 		req.Header.SetContentType(r.ContentType)
 	}

@@ -17,16 +17,18 @@ import (
 
 	"github.com/go-kit/kit/endpoint"
 
-	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
+
+// jsonType is the Content-Type the tests send.
+const jsonType = "application/json; charset=utf-8"
 
 var testSettings = Settings{MaxConns: 4, MaxConnWait: time.Second, DialTimeout: time.Second, IdleTimeout: time.Minute}
 
 // newEndpoint returns the endpoint for path on the test server.
 func newEndpoint(t *testing.T, server *httptest.Server, path string) endpoint.Endpoint {
 	t.Helper()
-	ep, closer, err := Factory(path, testSettings)(strings.TrimPrefix(server.URL, "http://"))
+	ep, closer, err := Factory(Target{Method: http.MethodPost, Path: path, Idempotent: true}, testSettings)(strings.TrimPrefix(server.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +46,14 @@ func TestPassesBytesBothWays(t *testing.T) {
 	}))
 	defer server.Close()
 
-	resp, err := newEndpoint(t, server, "/uppercase")(context.Background(), contract.Passthrough{Body: []byte(`{"s":"foo"}`)})
+	resp, err := newEndpoint(t, server, "/uppercase")(context.Background(), Request{ContentType: jsonType, Body: []byte(`{"s":"foo"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := string(resp.(contract.Passthrough).Body); body != `{"v":"FOO"}` {
+	if body := string(resp.(Response).Body); body != `{"v":"FOO"}` {
 		t.Errorf("answer %q", body)
 	}
-	if gotPath != "POST /uppercase" || gotType != contract.JSONContentType || string(gotBody) != `{"s":"foo"}` {
+	if gotPath != "POST /uppercase" || gotType != jsonType || string(gotBody) != `{"s":"foo"}` {
 		t.Errorf("instance got %s (%s) %q", gotPath, gotType, gotBody)
 	}
 }
@@ -59,11 +61,12 @@ func TestPassesBytesBothWays(t *testing.T) {
 func TestNon200IsAStatusErrorWithTheBody(t *testing.T) {
 	for _, status := range []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable} {
 		server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			contract.WriteError(w, status, errors.New("nope"))
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"err":"nope"}`))
 		}))
-		_, err := newEndpoint(t, server, "/count")(context.Background(), contract.Passthrough{Body: []byte(`{}`)})
+		_, err := newEndpoint(t, server, "/count")(context.Background(), Request{ContentType: jsonType, Body: []byte(`{}`)})
 		server.Close()
-		var se *contract.StatusError
+		var se *StatusError
 		if !errors.As(err, &se) || se.Status != status || !bytes.Equal(se.Body, []byte(`{"err":"nope"}`)) {
 			t.Errorf("status %d: got %v", status, err)
 		}
@@ -81,7 +84,7 @@ func TestTimeoutReportsTheContextsCause(t *testing.T) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 50*time.Millisecond, cause)
 	defer cancel()
 	begin := time.Now()
-	_, err := ep(ctx, contract.Passthrough{Body: []byte(`{}`)})
+	_, err := ep(ctx, Request{ContentType: jsonType, Body: []byte(`{}`)})
 	if !errors.Is(err, cause) {
 		t.Fatalf("err = %v, want the context's cause", err)
 	}
@@ -97,12 +100,14 @@ func TestRefusedConnectionIsAnError(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there any more
-	ep, _, err := Factory("/uppercase", testSettings)(addr)
+	ep, _, err := Factory(Target{Method: http.MethodPost, Path: "/uppercase", Idempotent: true}, testSettings)(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{}`)}); err == nil {
-		t.Fatal("want an error from a refused connection")
+	_, err = ep(context.Background(), Request{ContentType: jsonType, Body: []byte(`{}`)})
+	var nd NotDelivered
+	if !errors.As(err, &nd) || !nd.NotDelivered() {
+		t.Fatalf("err = %v, want a refused connection, marked as never delivered", err)
 	}
 }
 
@@ -117,7 +122,7 @@ func TestStaleKeepAliveConnectionIsRetriedOnAFreshOne(t *testing.T) {
 	defer server.Close()
 	ep := newEndpoint(t, server, "/count")
 	for i := range 3 {
-		if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{}`)}); err != nil {
+		if _, err := ep(context.Background(), Request{ContentType: jsonType, Body: []byte(`{}`)}); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
 		server.CloseClientConnections() // the pooled connection is now closed by the server
@@ -140,7 +145,7 @@ func TestHangingConnectEndsWithTheAttempt(t *testing.T) {
 	addr := fullListener(t)
 	settings := testSettings
 	settings.DialTimeout = time.Minute
-	ep, _, err := Factory("/uppercase", settings)(addr)
+	ep, _, err := Factory(Target{Method: http.MethodPost, Path: "/uppercase", Idempotent: true}, settings)(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +154,7 @@ func TestHangingConnectEndsWithTheAttempt(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := ep(ctx, contract.Passthrough{Body: []byte(`{}`)})
+		_, err := ep(ctx, Request{ContentType: jsonType, Body: []byte(`{}`)})
 		done <- err
 	}()
 	select {
@@ -216,12 +221,12 @@ func TestRoutesShareTheInstancesPool(t *testing.T) {
 	pools := NewPools(testSettings)
 	var closers []io.Closer
 	for _, path := range []string{"/uppercase", "/count", "/uppercase"} {
-		ep, closer, err := pools.Factory(path)(instance)
+		ep, closer, err := pools.Factory(Target{Method: http.MethodPost, Path: path, Idempotent: true})(instance)
 		if err != nil {
 			t.Fatal(err)
 		}
 		closers = append(closers, closer)
-		if _, err := ep(context.Background(), contract.Passthrough{Body: []byte(`{"s":"x"}`)}); err != nil {
+		if _, err := ep(context.Background(), Request{ContentType: jsonType, Body: []byte(`{"s":"x"}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -238,4 +243,34 @@ func TestRoutesShareTheInstancesPool(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "the idle connection closed after the last route let go", func() bool {
 		return closed.Load() == 1
 	})
+}
+
+func TestForwardsTheTargetsMethodTheQueryAndTheContentTypeAsTheyCame(t *testing.T) {
+	var got string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Method + " " + r.URL.RequestURI() + " [" + r.Header.Get("Content-Type") + "]"
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer server.Close()
+	ep, closer, err := Factory(Target{Method: http.MethodPut, Path: "/items"}, testSettings)(strings.TrimPrefix(server.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	for _, tc := range []struct {
+		req  Request
+		want string
+	}{
+		{Request{Query: "a=1&b=2", ContentType: "text/csv", Body: []byte("x,y")}, "PUT /items?a=1&b=2 [text/csv]"},
+		{Request{Body: []byte("raw")}, "PUT /items []"}, // none added when the client sent none
+	} {
+		resp, err := ep(context.Background(), tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := resp.(Response); got != tc.want || r.Status != http.StatusCreated || r.ContentType != "text/plain" {
+			t.Errorf("instance got %q, want %q; answer %+v", got, tc.want, r)
+		}
+	}
 }

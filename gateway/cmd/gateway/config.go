@@ -8,17 +8,22 @@ import (
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/routing"
 	"github.com/example/gokit-nomad/gateway/upstream"
 	"github.com/example/gokit-nomad/stringsvc/platform/flagenv"
+	"github.com/example/gokit-nomad/stringsvc/platform/routetag"
 )
 
 // config is everything the gateway reads from flags and the environment. Consul is found through
 // consul/api's standard variables (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_CACERT, ...).
 type config struct {
 	listen          string
-	service         string
+	routesFile      string         // "": none
+	fileRoutes      []routing.Spec // read from routesFile at start
+	routeGrace      time.Duration
+	bodyLimit       int64
 	consulWait      time.Duration
-	retry           proxy.RetryPolicy
+	retry           proxy.RetryPolicy // the defaults of every route
 	breaker         proxy.BreakerSettings
 	outliers        proxy.OutlierSettings
 	admission       proxy.AdmissionSettings
@@ -35,19 +40,22 @@ func parseConfig(args []string) (config, error) {
 	c := config{outliers: proxy.DefaultOutlierSettings(), admission: proxy.DefaultAdmission()}
 	c.retry.RetryBudget, c.retry.HedgeQuantile = proxy.DefaultRetryBudget(), proxy.DefaultHedgeQuantile
 	var failures uint
+	var bodyLimit string
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on (default under Nomad: NOMAD_IP_http:NOMAD_PORT_http)")
-	fs.StringVar(&c.service, "service", "stringsvc", "Consul service to route to; served under /<service>/")
+	fs.StringVar(&c.routesFile, "routes-file", "", "HCL file of routes for services that cannot declare their own (docs/routes.md); reread on SIGHUP")
+	fs.DurationVar(&c.routeGrace, "route-grace", 10*time.Second, "how long a service's routes stay after Consul stopped listing it (a restarted Consul agent forgets every service until they register again)")
+	fs.StringVar(&bodyLimit, "body-limit", "1MiB", "largest request body of a route that declares none, and the most any route may declare (bytes, KiB or MiB)")
 	fs.DurationVar(&c.consulWait, "consul-wait", 10*time.Second, "longest blocking query to Consul (bounds how stale discovery can get after a Consul restart)")
-	fs.IntVar(&c.retry.Attempts, "attempts", 3, "most instances one request is sent to")
-	fs.DurationVar(&c.retry.TryTimeout, "try-timeout", 250*time.Millisecond, "timeout of each attempt")
-	fs.DurationVar(&c.retry.Budget, "budget", time.Second, "total time for one request, all attempts included")
+	fs.IntVar(&c.retry.Attempts, "attempts", 3, "most instances one request is sent to (a route may declare its own)")
+	fs.DurationVar(&c.retry.TryTimeout, "try-timeout", 250*time.Millisecond, "timeout of each attempt (a route may declare its own)")
+	fs.DurationVar(&c.retry.Budget, "budget", time.Second, "total time for one request, all attempts included (a route may declare its own)")
 	fs.UintVar(&failures, "breaker-failures", 3, "consecutive failures that open an instance's circuit breaker")
 	fs.DurationVar(&c.breaker.Open, "breaker-open", 5*time.Second, "how long an open breaker waits before letting one probe request through (a repeated ejection lasts a multiple of it)")
 	fs.DurationVar(&c.outliers.Interval, "outlier-interval", c.outliers.Interval, "window over which each instance's failure rate and latency are compared with its peers'")
 	fs.IntVar(&c.outliers.MaxEjectedPercent, "max-ejection-percent", c.outliers.MaxEjectedPercent, "most instances ejected at once, in percent of them (at least one)")
 	fs.IntVar(&c.outliers.PanicPercent, "panic-threshold", c.outliers.PanicPercent, "below this percent of instances looking healthy, ejections are ignored (panic mode)")
-	fs.BoolVar(&c.retry.Hedge, "hedge", true, "send a slow request to another instance too (after the route's p95 latency, at least -hedge-min-delay); first answer wins")
+	fs.BoolVar(&c.retry.Hedge, "hedge", true, "send a slow request of an idempotent route to another instance too (after the route's p95 latency, at least -hedge-min-delay); first answer wins")
 	fs.DurationVar(&c.retry.HedgeMinDelay, "hedge-min-delay", proxy.DefaultHedgeMinDelay, "shortest wait before a hedge")
 	fs.Float64Var(&c.retry.RetryBudget.Ratio, "retry-budget-ratio", c.retry.RetryBudget.Ratio, "retries and hedges allowed per request, over the last 10 s")
 	fs.Float64Var(&c.retry.RetryBudget.MinPerSecond, "retry-budget-min", c.retry.RetryBudget.MinPerSecond, "retries and hedges per second allowed whatever the traffic")
@@ -62,7 +70,9 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	if err := flagenv.Parse(fs, args, map[string]string{
 		"listen":                 "GATEWAY_LISTEN",
-		"service":                "GATEWAY_SERVICE",
+		"routes-file":            "GATEWAY_ROUTES_FILE",
+		"route-grace":            "GATEWAY_ROUTE_GRACE",
+		"body-limit":             "GATEWAY_BODY_LIMIT",
 		"consul-wait":            "GATEWAY_CONSUL_WAIT",
 		"attempts":               "GATEWAY_ATTEMPTS",
 		"try-timeout":            "GATEWAY_TRY_TIMEOUT",
@@ -120,5 +130,23 @@ func parseConfig(args []string) (config, error) {
 	if c.rateLimit > 0 && c.rateBurst == 0 {
 		c.rateBurst = int(math.Ceil(c.rateLimit))
 	}
+	var err error
+	if c.bodyLimit, err = routetag.ParseSize(bodyLimit); err != nil || c.bodyLimit > 1<<30 {
+		return c, fmt.Errorf("-body-limit: %q is not a size from 1 byte to 1024MiB", bodyLimit)
+	}
+	if c.routeGrace < 0 {
+		return c, fmt.Errorf("-route-grace must be at least 0")
+	}
+	if c.routesFile != "" {
+		if c.fileRoutes, err = routing.LoadFile(c.routesFile, c.routeDefaults()); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
+}
+
+// routeDefaults are the policy of a route that sets none of its own.
+func (c config) routeDefaults() routing.Defaults {
+	return routing.Defaults{Attempts: c.retry.Attempts, TryTimeout: c.retry.TryTimeout, Budget: c.retry.Budget,
+		Hedge: c.retry.Hedge, BodyLimit: c.bodyLimit, MaxBodyLimit: c.bodyLimit}
 }

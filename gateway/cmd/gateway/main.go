@@ -1,6 +1,7 @@
-// Command gateway is the API gateway in front of stringsvc: it discovers instances in Consul and
-// routes /stringsvc/uppercase and /stringsvc/count to them through per-instance circuit breakers,
-// round-robin and retries (package proxy).
+// Command gateway is an API gateway for go-kit services discovered in Consul: it serves the
+// routes services declare in their registration (route tags, package routetag) and those of an
+// optional routes file, at /<service>/..., each through per-instance circuit breakers, admission
+// control, round-robin, retries and hedges (package proxy). It knows no service by name.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-kit/kit/sd"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/time/rate"
@@ -20,6 +22,7 @@ import (
 	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
+	"github.com/example/gokit-nomad/gateway/routing"
 	"github.com/example/gokit-nomad/stringsvc/platform/hclogkit"
 	"github.com/example/gokit-nomad/stringsvc/platform/linger"
 )
@@ -49,29 +52,39 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("consul client: %w", err)
 	}
-	// Discovery's retries end after the instancer has stopped (defers run last-in first-out), so
+	// Discovery's retries end after the routes have closed (defers run last-in first-out), so
 	// that stopping is not logged as a failed query.
 	discoveryCtx, stopDiscovery := context.WithCancel(context.Background())
 	defer stopDiscovery()
 	sightings := discovery.NewSightings()
-	instancer := discovery.NewInstancer(discoveryCtx, consul, cfg.service, cfg.consulWait, sightings, logger.Named("discovery"))
-	defer instancer.Stop()
+	discoveryLog := logger.Named("discovery")
 
 	var limiter *rate.Limiter // nil: no limit
 	if cfg.rateLimit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
 	}
-	handler, closeRoutes := newHandler(parts{
-		service:   cfg.service,
-		instancer: instancer,
+	g := newGateway(parts{
+		watch: func(service string) (sd.Instancer, *discovery.Declarations, func()) {
+			declarations := discovery.NewDeclarations()
+			instancer := discovery.NewInstancer(discoveryCtx, consul, service, cfg.consulWait, discoveryLog, sightings, declarations)
+			return instancer, declarations, instancer.Stop
+		},
 		sightings: sightings,
 		settings:  proxy.Settings{Breaker: cfg.breaker, Outliers: cfg.outliers, Retry: cfg.retry, Logger: logger.Named("proxy")},
 		admission: cfg.admission,
 		clients:   cfg.upstream,
+		defaults:  cfg.routeDefaults(),
 		limiter:   limiter,
 		logger:    logger,
 	})
-	defer closeRoutes()
+	defer g.close()
+	g.table.SetFile(cfg.fileRoutes)
+	go discovery.WatchCatalog(discoveryCtx, consul, discovery.CatalogSettings{Wait: cfg.consulWait, Grace: cfg.routeGrace}, discoveryLog,
+		func(catalog discovery.Catalog) {
+			g.table.SetCatalog(catalog)
+			g.router.Ready()
+		})
+	go reloadOnHangup(ctx, cfg, g.table, logger.Named("routes"))
 
 	if cfg.pprofListen != "" {
 		if err := servePprof(cfg.pprofListen, logger.Named("pprof")); err != nil {
@@ -82,10 +95,12 @@ func run(cfg config, logger hclog.Logger) error {
 	if err != nil {
 		return err
 	}
-	server := edge.NewServer(handler, logger.Named("http"), edge.DefaultLimits())
+	limits := edge.DefaultLimits()
+	limits.MaxBodyBytes = int(cfg.bodyLimit)
+	server := edge.NewServer(g.handler, logger.Named("http"), limits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "service", cfg.service)
+	logger.Info("listening", "addr", ln.Addr().String(), "routes_file", cfg.routesFile)
 
 	select {
 	case err := <-serveErr:
@@ -104,4 +119,31 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// reloadOnHangup rereads the routes file on each SIGHUP until ctx ends (without one, a SIGHUP
+// is logged and ignored: it never stops the gateway). A file that does not
+// load is refused whole: the routes stay as they were, and the error is logged.
+func reloadOnHangup(ctx context.Context, cfg config, table *routing.Table, logger hclog.Logger) {
+	hangups := make(chan os.Signal, 1)
+	signal.Notify(hangups, syscall.SIGHUP)
+	defer signal.Stop(hangups)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hangups:
+			if cfg.routesFile == "" {
+				logger.Info("SIGHUP: no routes file to reload (-routes-file)")
+				continue
+			}
+			specs, err := routing.LoadFile(cfg.routesFile, cfg.routeDefaults())
+			if err != nil {
+				logger.Error("routes file refused; the routes stay as they were", "err", err)
+				continue
+			}
+			table.SetFile(specs)
+			logger.Info("routes file reloaded", "file", cfg.routesFile, "routes", len(specs))
+		}
+	}
 }

@@ -17,8 +17,8 @@ var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2, 13)
 type telemetry struct {
 	registry *prometheus.Registry
 	proxy    proxy.Metrics            // the request path's, per instance
-	requests *kitprometheus.Counter   // per route and status code
-	duration *kitprometheus.Histogram // per route
+	requests *kitprometheus.Counter   // per service, route and status code
+	duration *kitprometheus.Histogram // per service and route
 }
 
 // newTelemetry registers the gateway's metrics, the breaker-state gauge of statuses and Go's
@@ -48,21 +48,21 @@ func newTelemetry(statuses *proxy.StatusBoard) telemetry {
 	)
 	return telemetry{
 		registry: reg,
-		requests: counter("requests_total", "Requests answered, by route and status code.", "route", "code"),
-		duration: histogram("request_duration_seconds", "Time to answer a request, by route.", "route"),
+		requests: counter("requests_total", "Requests answered, by service, route and status code.", "service", "route", "code"),
+		duration: histogram("request_duration_seconds", "Time to answer a request, by service and route.", "service", "route"),
 		proxy: proxy.Metrics{
-			Attempts:             counter("upstream_attempts_total", "Attempts sent to instances, by route, instance and outcome (ok, client_error, server_error, timeout, transport, not_sent, canceled).", "route", "instance", "outcome"),
-			AttemptDuration:      histogram("upstream_attempt_duration_seconds", "Time of each attempt on an instance, by route and instance.", "route", "instance"),
-			Retries:              counter("retries_total", "Attempts sent after one failed, by route.", "route"),
-			Hedges:               counter("hedges_total", "Hedged attempts, by route and result (sent; won: answered first).", "route", "result"),
-			RetryBudgetExhausted: counter("retry_budget_exhausted_total", "Retries and hedges the retry budget refused, by route.", "route"),
-			Ejections:            counter("ejections_total", "Instances ejected (breaker opened), by route, instance and reason (consecutive_failures, failure_rate, latency).", "route", "instance", "reason"),
-			Panic:                gauge("panic", "1 while a route ignores ejections because too few instances look healthy.", "route"),
+			Attempts:             counter("upstream_attempts_total", "Attempts sent to instances, by route, instance and outcome (ok, client_error, server_error, timeout, transport, not_sent, canceled).", "service", "route", "instance", "outcome"),
+			AttemptDuration:      histogram("upstream_attempt_duration_seconds", "Time of each attempt on an instance, by route and instance.", "service", "route", "instance"),
+			Retries:              counter("retries_total", "Attempts sent after one failed, by route.", "service", "route"),
+			Hedges:               counter("hedges_total", "Hedged attempts, by route and result (sent; won: answered first).", "service", "route", "result"),
+			RetryBudgetExhausted: counter("retry_budget_exhausted_total", "Retries and hedges the retry budget refused, by route.", "service", "route"),
+			Ejections:            counter("ejections_total", "Instances ejected (breaker opened), by route, instance and reason (consecutive_failures, failure_rate, latency).", "service", "route", "instance", "reason"),
+			Panic:                gauge("panic", "1 while a route ignores ejections because too few instances look healthy.", "service", "route"),
 			Shed:                 counter("admission_shed_total", "Requests shed by admission control (503), by service.", "service"),
 			AdmissionWait:        histogram("admission_wait_seconds", "Time requests waited for admission, by service (only those that waited).", "service"),
-			Failures:             counter("failures_total", "Requests the gateway failed, by route and kind (no_instances, breakers_open, shed, budget_exhausted, attempts_failed, other).", "route", "kind"),
-			BreakerTransitions:   counter("breaker_transitions_total", "Circuit breaker state changes, by route, instance, from and to.", "route", "instance", "from", "to"),
-			Instances:            gauge("instances", "Instances each route knows (passing in Consul, or kept while Consul is unreachable).", "route"),
+			Failures:             counter("failures_total", "Requests the gateway failed, by route and kind (no_instances, breakers_open, shed, unreachable, budget_exhausted, attempts_failed, other).", "service", "route", "kind"),
+			BreakerTransitions:   counter("breaker_transitions_total", "Circuit breaker state changes, by route, instance, from and to.", "service", "route", "instance", "from", "to"),
+			Instances:            gauge("instances", "Instances each route knows (passing in Consul, or kept while Consul is unreachable).", "service", "route"),
 		},
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/example/gokit-nomad/gateway/status"
 	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/endpoints"
-	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
+	"github.com/example/gokit-nomad/stringsvc/service"
 	"github.com/example/gokit-nomad/stringsvc/transport"
 )
 
@@ -36,15 +36,15 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	})
 	metrics := get(t, gateway+"/metrics", "")
 	for _, want := range []string{
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"} 2`, flaky),
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"} 0`, healthy),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="closed",instance=%q,route="uppercase",to="open"} 1`, flaky),
-		fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="uppercase"} 3`, flaky),
-		`gateway_instances{route="uppercase"} 2`,
+		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 2`, flaky),
+		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 0`, healthy),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="closed",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="open"} 1`, flaky),
+		fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc"} 3`, flaky),
+		`gateway_instances{route="POST /stringsvc/uppercase",service="stringsvc"} 2`,
 		// Series that alerts read are there before anything happened, at zero.
-		`gateway_panic{route="uppercase"} 0`,
-		`gateway_hedges_total{result="won",route="count"} 0`,
-		`gateway_retry_budget_exhausted_total{route="uppercase"} 0`,
+		`gateway_panic{route="POST /stringsvc/uppercase",service="stringsvc"} 0`,
+		`gateway_hedges_total{result="won",route="POST /stringsvc/count",service="stringsvc"} 0`,
+		`gateway_retry_budget_exhausted_total{route="POST /stringsvc/uppercase",service="stringsvc"} 0`,
 		`gateway_admission_shed_total{service="stringsvc"} 0`,
 		`gateway_admission_limit{service="stringsvc"} 100`,
 		`gateway_admission_queued{service="stringsvc"} 0`,
@@ -53,19 +53,19 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if v := testkit.MetricValue(metrics, `gateway_retries_total{route="uppercase"}`); v < 3 {
+	if v := testkit.MetricValue(metrics, `gateway_retries_total{route="POST /stringsvc/uppercase",service="stringsvc"}`); v < 3 {
 		t.Errorf("retries = %v, want at least one per failed attempt (3)", v)
 	}
-	if v := testkit.MetricValue(metrics, `gateway_requests_total{code="200",route="uppercase"}`); v < 3 {
+	if v := testkit.MetricValue(metrics, `gateway_requests_total{code="200",route="POST /stringsvc/uppercase",service="stringsvc"}`); v < 3 {
 		t.Errorf("requests answered 200 = %v: every request should have been answered", v)
 	}
 	report := statusReport(t, gateway)
-	st := routeState(t, report, flaky, "uppercase")
+	st := routeState(t, report, flaky, "POST /stringsvc/uppercase")
 	if st.Breaker != "open" || st.Failures != 3 || !strings.Contains(st.LastError, "500") || st.LastErrorAt == nil {
 		t.Errorf("status of %s = %+v, want open after 3 failures, with the 500 as last error", flaky, st)
 	}
 	page := get(t, gateway+"/status", "text/html")
-	if want := fmt.Sprintf(`data-instance="%s" data-route="uppercase" data-breaker="open"`, flaky); !strings.Contains(page, want) {
+	if want := fmt.Sprintf(`data-instance="%s" data-route="POST /stringsvc/uppercase" data-breaker="open"`, flaky); !strings.Contains(page, want) {
 		t.Errorf("the HTML status page lacks %s:\n%s", want, page)
 	}
 
@@ -76,9 +76,9 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	})
 	metrics = get(t, gateway+"/metrics", "")
 	for _, want := range []string{
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"} 0`, flaky),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="open",instance=%q,route="uppercase",to="half-open"} 1`, flaky),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="half-open",instance=%q,route="uppercase",to="closed"} 1`, flaky),
+		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 0`, flaky),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="open",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="half-open"} 1`, flaky),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="half-open",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="closed"} 1`, flaky),
 	} {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
@@ -166,5 +166,5 @@ func routeState(t *testing.T, report status.Report, instance, route string) stat
 
 func breakerState(t *testing.T, gateway, instance string) string {
 	t.Helper()
-	return routeState(t, statusReport(t, gateway), instance, "uppercase").Breaker
+	return routeState(t, statusReport(t, gateway), instance, "POST /stringsvc/uppercase").Breaker
 }

@@ -1,0 +1,186 @@
+package routing
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/platform/routetag"
+)
+
+// Backend opens and closes the parts behind a route (package main builds them from discovery,
+// proxy, upstream and edge). The Table calls it under its own lock, one change at a time.
+type Backend interface {
+	// Open starts serving spec; Publish then makes it reachable.
+	Open(spec Spec)
+	// Close stops serving a route Open started.
+	Close(spec Spec)
+	// Publish makes the live routes reachable, in place of the ones published before.
+	Publish(live []Spec)
+}
+
+// Conflict is a route refused because another claims its method and public path.
+type Conflict struct {
+	Refused Spec
+	Kept    Spec
+}
+
+// Invalid is a route tag that does not parse.
+type Invalid struct {
+	Service string
+	Tag     string
+	Err     string
+}
+
+// Table is the live set of routes: the routes file's and those the services declare in Consul.
+// A route keeps its method and public path while its owner (its source and service) still
+// claims it: the first stays, a later claim from another owner is a conflict.
+type Table struct {
+	backend  Backend
+	defaults Defaults
+	logger   hclog.Logger
+
+	mu        sync.Mutex
+	file      []Spec
+	declared  []Spec // from the last catalog, services in name order, tags in order
+	invalid   []Invalid
+	live      map[string]Spec // by Key
+	conflicts []Conflict
+}
+
+// NewTable returns an empty Table.
+func NewTable(backend Backend, def Defaults, logger hclog.Logger) *Table {
+	return &Table{backend: backend, defaults: def, logger: logger, live: map[string]Spec{}}
+}
+
+// SetFile replaces the routes of the routes file.
+func (t *Table) SetFile(specs []Spec) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.file = slices.Clone(specs)
+	t.apply()
+}
+
+// SetCatalog replaces the declared routes with those of catalog: each service's route tags
+// (package routetag; other tags are ignored).
+func (t *Table) SetCatalog(catalog map[string][]string) {
+	var specs []Spec
+	var invalid []Invalid
+	for _, service := range slices.Sorted(maps.Keys(catalog)) {
+		for _, tag := range catalog[service] {
+			if !routetag.IsRoute(tag) {
+				continue
+			}
+			d, err := routetag.Parse(tag)
+			if err != nil {
+				invalid = append(invalid, Invalid{Service: service, Tag: tag, Err: err.Error()})
+				continue
+			}
+			specs = append(specs, FromDeclaration(service, d, t.defaults))
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, inv := range invalid {
+		if !slices.Contains(t.invalid, inv) {
+			t.logger.Warn("route tag refused", "service", inv.Service, "err", inv.Err)
+		}
+	}
+	t.declared, t.invalid = specs, invalid
+	t.apply()
+}
+
+// apply opens, closes and reopens routes so that the live set matches the claims.
+func (t *Table) apply() {
+	claims := append(slices.Clone(t.file), t.declared...)
+	next := map[string]Spec{}
+	// A live route stays with its owner while the owner claims it (its policy may change).
+	for key, cur := range t.live {
+		if i := slices.IndexFunc(claims, func(c Spec) bool { return c.Key() == key && sameOwner(c, cur) }); i >= 0 {
+			// The same claim as before wins over a sibling of the same owner.
+			if j := slices.Index(claims, cur); j >= 0 {
+				i = j
+			}
+			next[key] = claims[i]
+		}
+	}
+	var conflicts []Conflict
+	for _, c := range claims {
+		kept, taken := next[c.Key()]
+		switch {
+		case !taken:
+			next[c.Key()] = c
+		case kept != c:
+			conflicts = append(conflicts, Conflict{Refused: c, Kept: kept})
+		}
+	}
+	for _, c := range conflicts {
+		if !slices.Contains(t.conflicts, c) {
+			t.logger.Warn("route conflict: the first claim stays", "route", c.Refused.Key(),
+				"kept", describe(c.Kept), "refused", describe(c.Refused))
+		}
+	}
+	t.conflicts = conflicts
+
+	changed := false
+	for _, key := range slices.Sorted(maps.Keys(t.live)) {
+		cur := t.live[key]
+		if n, ok := next[key]; !ok || n != cur {
+			t.backend.Close(cur)
+			delete(t.live, key)
+			changed = true
+			t.logger.Info("route removed", "route", key, "service", cur.Service, "source", cur.Source)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(next)) {
+		if _, ok := t.live[key]; !ok {
+			spec := next[key]
+			t.backend.Open(spec)
+			t.live[key] = spec
+			changed = true
+			t.logger.Info("route added", "route", key, "service", spec.Service, "upstream", spec.Upstream, "source", spec.Source)
+		}
+	}
+	if changed {
+		t.backend.Publish(t.liveSorted())
+	}
+}
+
+func (t *Table) liveSorted() []Spec {
+	out := slices.Collect(maps.Values(t.live))
+	slices.SortFunc(out, func(a, b Spec) int { return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Key(), b.Key())) })
+	return out
+}
+
+func sameOwner(a, b Spec) bool { return a.Source == b.Source && a.Service == b.Service }
+
+func describe(s Spec) string { return fmt.Sprintf("%s from %s (%s)", s.Service, s.Source, s.Upstream) }
+
+// Snapshot is the table as it is now, for the status page.
+type Snapshot struct {
+	Routes    []Spec // sorted by service, then key
+	Conflicts []Conflict
+	Invalid   []Invalid
+}
+
+// Snapshot returns the live routes, the refused claims and the tags that do not parse.
+func (t *Table) Snapshot() Snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Snapshot{Routes: t.liveSorted(), Conflicts: slices.Clone(t.conflicts), Invalid: slices.Clone(t.invalid)}
+}
+
+// Close closes every live route.
+func (t *Table) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, spec := range t.liveSorted() {
+		t.backend.Close(spec)
+	}
+	t.live = map[string]Spec{}
+	t.backend.Publish(nil)
+}

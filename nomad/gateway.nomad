@@ -1,6 +1,7 @@
 # The API gateway: one per client node (a system job) on the static port 8080, so every node
 # answers `curl -d '{"s":"foo"}' <node>:8080/stringsvc/uppercase` and losing a node loses only
-# that node's entry point. It discovers stringsvc through the Consul agent of its own node.
+# that node's entry point. It discovers the services and their routes (route tags) through the
+# Consul agent of its own node.
 #
 # Like stringsvc, the binary runs with raw_exec from bin_dir (see stringsvc.nomad).
 

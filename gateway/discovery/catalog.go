@@ -31,8 +31,9 @@ type CatalogSettings struct {
 // its last tags), then left out. The first report comes with Consul's first answer.
 func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, logger hclog.Logger, report func(Catalog)) {
 	w := catalogWatch{tags: Catalog{}, gone: map[string]time.Time{}, grace: s.Grace}
+	acl := aclNotes{self: selfCheck(client)}
 	var index uint64
-	failing := false
+	failing, tokenless := false, false
 	retry := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		wait := s.Wait
@@ -60,7 +61,17 @@ func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, lo
 			logger.Info("consul reachable again")
 		}
 		retry = 50 * time.Millisecond
-		if report != nil {
+		hidden := len(services) == 0 && meta.DefaultACLPolicy == "deny" && acl.tokenless(ctx)
+		if hidden != tokenless {
+			tokenless = hidden
+			if hidden {
+				logger.Warn(msgCatalogTokenless)
+			} else {
+				logger.Info(msgCatalogShown, "services", len(services))
+			}
+		}
+		if !hidden && report != nil {
+			// An empty catalog shown to a gateway without a token says nothing of the services.
 			report(w.update(services, time.Now()))
 		}
 		if meta.LastIndex < index {
@@ -70,6 +81,13 @@ func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, lo
 		}
 	}
 }
+
+// msgCatalogTokenless: Consul (ACLs on, deny by default) lists no service to a gateway without
+// a token. Consul never flags such answers as filtered (see aclNotes).
+const msgCatalogTokenless = "consul shows no service to a gateway without an ACL token: its ACLs deny by default (set CONSUL_HTTP_TOKEN to a token with service:read on the services to route and node:read)"
+
+// msgCatalogShown: Consul shows services again to a gateway it showed none.
+const msgCatalogShown = "consul no longer hides services from this token"
 
 // catalogWatch is the catalog as last reported, services in their grace included.
 type catalogWatch struct {

@@ -112,7 +112,7 @@ func TestEndpointHandlerWrongAnswerTypeIsA500(t *testing.T) {
 
 func TestRouter(t *testing.T) {
 	router := NewRouter(Binding{Method: http.MethodGet, Path: "/health", Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }})
-	if status, _, body, _ := serve(router.Serve, http.MethodPost, "/svc/echo", `1`); status != 503 || !strings.Contains(body, "not heard from Consul") {
+	if status, _, body, _ := serve(router.Serve, http.MethodPost, "/svc/echo", `1`); status != 503 || !strings.Contains(body, "not shown the gateway its services") {
 		t.Errorf("before the routes are known: %d %s, want 503", status, body)
 	}
 	router.Publish([]Binding{

@@ -62,7 +62,7 @@ func (r *Router) Serve(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		if !r.ready.Load() {
 			ctx.Response.Header.Set("Retry-After", "1")
-			writeError(ctx, http.StatusServiceUnavailable, fmt.Errorf("no route for %s yet: the gateway has not heard from Consul since it started", path))
+			writeError(ctx, http.StatusServiceUnavailable, fmt.Errorf("no route for %s yet: Consul has not shown the gateway its services since it started (see its log)", path))
 			return
 		}
 		writeError(ctx, http.StatusNotFound, fmt.Errorf("no route for %s", path))

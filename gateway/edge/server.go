@@ -3,8 +3,8 @@
 // route's admission → retry → breaker → instance chain of package proxy) and write its answer,
 // or the gateway's own error as JSON {"err": "..."}. It plays the part go-kit's
 // httptransport.Server plays in stringsvc, on fasthttp: the server reuses its request and
-// response buffers and reads each connection in one goroutine (docs/design.md says what that
-// saved).
+// response buffers and reads each connection in one goroutine (bench/README.md, "Figures behind
+// the code", says what that saved).
 package edge
 
 import (

@@ -35,7 +35,7 @@ type OutlierSettings struct {
 	MaxEjection time.Duration
 }
 
-// DefaultOutlierSettings are the gateway's defaults (see the README's Decisions).
+// DefaultOutlierSettings are the gateway's defaults (docs/design.md, "Decisions").
 func DefaultOutlierSettings() OutlierSettings {
 	return OutlierSettings{
 		Interval:          500 * time.Millisecond,

@@ -74,7 +74,7 @@ func (r *retrier) hedgeDelay() time.Duration {
 
 // saturated reports whether requests are waiting for admission to the service: a hedge would
 // then take the place of one of them, adding load where there is no spare capacity (in a spike,
-// hedges sent on the inflated p95 made 16% of the upstream requests).
+// hedges sent on the inflated p95 made a large share of the upstream requests).
 func (r *retrier) saturated() bool {
 	return r.admission != nil && r.admission.limiter.Queued() > 0
 }

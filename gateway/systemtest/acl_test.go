@@ -40,13 +40,14 @@ const (
 node_prefix "" { policy = "read" }`
 )
 
-// Log lines the test waits for (stringsvc/registry/keeper.go, gateway/discovery/acl.go).
+// Log lines the test waits for (stringsvc/registry/keeper.go, gateway/discovery/acl.go and catalog.go).
 const (
 	msgRegisterDenied = "consul refused the registration: the ACL token lacks service:write on stringsvc (set CONSUL_HTTP_TOKEN)"
 	msgCannotRegister = "cannot register in consul; retrying"
 	msgHidden         = "consul hid instances from this token: it lacks service:read on stringsvc or node:read (set CONSUL_HTTP_TOKEN)"
-	msgTokenless      = "consul shows no instance to a gateway without an ACL token: its ACLs deny by default (set CONSUL_HTTP_TOKEN to a token with service:read on stringsvc and node:read)"
+	msgTokenless      = "consul shows no service to a gateway without an ACL token: its ACLs deny by default (set CONSUL_HTTP_TOKEN to a token with service:read on the services to route and node:read)"
 	msgShown          = "consul no longer hides instances from this token"
+	msgServicesShown  = "consul no longer hides services from this token"
 )
 
 // TestConsulACLAndTLS runs a Consul agent with ACLs in default-deny mode and HTTPS, and stringsvc
@@ -203,7 +204,7 @@ func TestConsulACLAndTLS(t *testing.T) {
 	granted := time.Now()
 	noToken.proc.waitLogEntry(t, "registered in consul", 10*time.Second)
 	c.waitPassingIDs(t, []string{svc.id, noToken.id}, 15*time.Second)
-	noTokenGW.proc.waitLogEntry(t, msgShown, 10*time.Second)
+	noTokenGW.proc.waitLogEntry(t, msgServicesShown, 10*time.Second)
 	noTokenGW.waitRoutes(t, 1, 10*time.Second)
 	if status, body := noTokenGW.post(t, "/stringsvc/uppercase", `{"s":"acl"}`); status != http.StatusOK || body != `{"v":"ACL"}` {
 		t.Fatalf("through the gateway without token, after the fix: %d %s", status, body)

@@ -33,7 +33,7 @@ func TestHungInstanceLosesNoRequestsAndOpensItsBreaker(t *testing.T) {
 	hung.proc.signal(t, syscall.SIGSTOP) // accepts connections (kernel backlog), never answers
 	r := l.wait(t)
 	requireNoFailures(t, r)
-	if !s.gateway.breakerOpened("uppercase", hung.addr) {
+	if !s.gateway.breakerOpened("POST /stringsvc/uppercase", hung.addr) {
 		t.Errorf("the breaker of %s did not open", hung.addr)
 	}
 	// A request waits at most for one attempt on the hung instance, and few requests do.
@@ -67,15 +67,16 @@ func TestAllInstancesGoneFailsFast(t *testing.T) {
 	}
 	// The gateway fails static (keeps the last known instances when Consul reports none), and
 	// ejects none of them: they all fail alike, which is not one instance's fault. Each attempt
-	// is refused at once, so the answer is a fast 502 (the retry budget bounds the attempts).
-	testkit.Eventually(t, 5*time.Second, "the gateway answers 502", func() bool {
+	// is refused at once, so the answer is a fast 503: no instance took the request, a client
+	// may send it again (the retry budget bounds the attempts).
+	testkit.Eventually(t, 5*time.Second, "the gateway answers 503", func() bool {
 		status, _ := s.gateway.post(t, "/stringsvc/uppercase", `{"s":"gone"}`)
-		return status == http.StatusBadGateway
+		return status == http.StatusServiceUnavailable
 	})
 	begin := time.Now()
 	status, answer := s.gateway.post(t, "/stringsvc/uppercase", `{"s":"gone"}`)
-	if took := time.Since(begin); status != http.StatusBadGateway || took > tryTimeout {
-		t.Fatalf("answer %d %s after %v, want a 502 without waiting for any timeout", status, answer, took)
+	if took := time.Since(begin); status != http.StatusServiceUnavailable || took > tryTimeout {
+		t.Fatalf("answer %d %s after %v, want a 503 without waiting for any timeout", status, answer, took)
 	}
 	if !strings.Contains(answer, "connection refused") {
 		t.Errorf("answer %s, want the refused connection named", answer)

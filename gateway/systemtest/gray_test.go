@@ -62,7 +62,7 @@ func TestSlowInstanceIsEjected(t *testing.T) {
 		t.Fatalf("the clean p99 (%v) is too high on this machine to tell a %v-slow instance apart (limit %v)",
 			clean.percentile(0.99), slowDelay, limit)
 	}
-	series := fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"}`, slow.addr)
+	series := fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, slow.addr)
 	begin := time.Now()
 	l := startRecordedLoad(g, 16, detection+grayFor)
 	// While the load runs, /metrics must show the slow instance's breaker open (2) at some point.
@@ -95,7 +95,7 @@ func TestSlowInstanceIsEjected(t *testing.T) {
 		t.Errorf("/metrics never showed %s = 2 (open) during the load", series)
 	}
 	for _, in := range healthy {
-		if g.breakerOpened("uppercase", in.addr) {
+		if g.breakerOpened("POST /stringsvc/uppercase", in.addr) {
 			t.Errorf("the breaker of the healthy instance %s opened", in.addr)
 		}
 	}
@@ -155,7 +155,7 @@ func TestTailInstanceIsHedgedAndEjected(t *testing.T) {
 		t.Errorf("the tail instance %s was not ejected for its latency; breakers opened: %v", tail.addr, g.openedBreakers())
 	}
 	for _, in := range instances[:2] {
-		if g.breakerOpened("uppercase", in.addr) {
+		if g.breakerOpened("POST /stringsvc/uppercase", in.addr) {
 			t.Errorf("the breaker of the healthy instance %s opened", in.addr)
 		}
 	}
@@ -188,7 +188,7 @@ func TestFailingShareOfRequestsLosesNothing(t *testing.T) {
 	}
 	t.Logf("breakers opened: %v", g.openedBreakers())
 	for _, in := range healthy {
-		if g.breakerOpened("uppercase", in.addr) {
+		if g.breakerOpened("POST /stringsvc/uppercase", in.addr) {
 			t.Errorf("the breaker of the healthy instance %s opened", in.addr)
 		}
 	}

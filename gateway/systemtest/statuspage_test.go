@@ -33,7 +33,7 @@ const breakerOpen = 15 * time.Second
 // An instance that fails opens its breaker: the gateway's log, /metrics, /status and the status
 // page rendered by a real browser (headless Chromium) all show it open; once the instance
 // recovers, the probe closes the breaker and all of them show it closed. The page is also saved as
-// a screenshot: into $STATUS_SCREENSHOT when set (README: how docs/status-page.png is made).
+// a screenshot: into $STATUS_SCREENSHOT when set (docs/operations.md, "Status page": how docs/status-page.png is made).
 func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -54,13 +54,13 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 		}
 		return g.breakerState(t, flaky) == "open"
 	})
-	if !g.breakerOpened("uppercase", flaky) {
+	if !g.breakerOpened("POST /stringsvc/uppercase", flaky) {
 		t.Error("the gateway did not log the breaker opening")
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"}`, flaky)); v != 2 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 2 {
 		t.Errorf("gateway_breaker_state of the failing instance = %v, want 2 (open)", v)
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="uppercase"}`, flaky)); v != 3 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 3 {
 		t.Errorf("failed attempts on the failing instance = %v, want 3 (-breaker-failures)", v)
 	}
 	dom := renderStatusPage(t, chromium, g.url, flaky, "open")
@@ -79,12 +79,12 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 			map[string]string{"breaker": "uppercase@" + flaky, "from": step[0], "to": step[1]}) == nil {
 			t.Errorf("the gateway did not log the breaker going from %s to %s", step[0], step[1])
 		}
-		series := fmt.Sprintf(`gateway_breaker_transitions_total{from=%q,instance=%q,route="uppercase",to=%q}`, step[0], flaky, step[1])
+		series := fmt.Sprintf(`gateway_breaker_transitions_total{from=%q,instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to=%q}`, step[0], flaky, step[1])
 		if v := g.metric(t, series); v != 1 {
 			t.Errorf("%s = %v, want 1", series, v)
 		}
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="uppercase"}`, flaky)); v != 0 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 0 {
 		t.Errorf("gateway_breaker_state of the recovered instance = %v, want 0 (closed)", v)
 	}
 	renderStatusPage(t, chromium, g.url, flaky, "closed")
@@ -136,7 +136,7 @@ func (g *gateway) breakerState(t *testing.T, instance string) string {
 	for _, svc := range report.Services {
 		for _, in := range svc.Instances {
 			for _, r := range in.Routes {
-				if in.Address == instance && r.Route == "uppercase" {
+				if in.Address == instance && r.Route == "POST /stringsvc/uppercase" {
 					return r.Breaker
 				}
 			}
@@ -181,7 +181,7 @@ func renderStatusPage(t *testing.T, chromium, gatewayURL, instance, breaker stri
 	t.Helper()
 	out := runChromium(t, chromium, append(chromiumArgs(t), "--dump-dom", gatewayURL+"/status")...)
 	dom := string(out)
-	want := fmt.Sprintf(`data-instance="%s" data-route="uppercase" data-breaker="%s"`, instance, breaker)
+	want := fmt.Sprintf(`data-instance="%s" data-route="POST /stringsvc/uppercase" data-breaker="%s"`, instance, breaker)
 	if !strings.Contains(dom, want) || !strings.Contains(dom, fmt.Sprintf(`breaker-%s">%s</span>`, breaker, breaker)) {
 		t.Fatalf("the page Chromium rendered does not show %s's breaker %s:\n%s", instance, breaker, dom)
 	}

@@ -4,9 +4,9 @@
 // every route: Pools), and return a 2xx answer as a Response or any other as a *StatusError.
 //
 // It replaces go-kit's net/http client on the gateway's hot path: net/http hands every request to
-// two goroutines per connection (writeLoop, readLoop) and allocates about a hundred objects per
-// round trip; HostClient writes and reads in the caller's goroutine and reuses its buffers, which
-// the gateway's benchmarks measure as the larger part of its cost per request (see README).
+// two goroutines per connection (writeLoop, readLoop) and allocates far more per round trip;
+// HostClient writes and reads in the caller's goroutine and reuses its buffers
+// (bench/README.md, "Figures behind the code").
 package upstream
 
 import (

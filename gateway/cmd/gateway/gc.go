@@ -5,10 +5,8 @@ import "runtime/debug"
 // defaultGCPercent is the gateway's GOGC unless the environment sets one. Its live heap is small
 // (routes, breakers, connection buffers: a few MiB) while each request leaves ~10 KB of short-lived
 // garbage, so with Go's default of 100 the collector runs tens of times a second under load. At
-// 400 the heap may grow to five times the live data between collections. On bench/run.sh
-// (2026-11-27, three clean runs each, GOMAXPROCS=2) that cut the gateway's CPU per request from
-// 1.35-1.50x nginx's to 1.14-1.37x, for ~10 MiB more peak RSS (17 -> 27 MiB); 1000, or GC off
-// with GOMEMLIMIT=64MiB, gained nothing measurable beyond that.
+// 400 the heap may grow to five times the live data between collections: less CPU per request
+// for more peak memory (bench/README.md, "Figures behind the code", has the measurement).
 const defaultGCPercent = 400
 
 // tuneGC sets defaultGCPercent unless GOGC is set (GOGC and GOMEMLIMIT keep their usual meaning)

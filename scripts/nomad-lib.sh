@@ -105,12 +105,20 @@ unmount_under() {
 	done < <(awk -v dir="$1/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
 }
 
+# has_leader NOMAD_ADDR: the Nomad servers there have elected a leader.
+has_leader() {
+	local leader
+	leader="$(curl -fsS --max-time 2 "$1/v1/status/leader" 2>/dev/null)" && [[ "$leader" == *:* ]]
+}
+
 # stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs of scripts/deploy.sh in
 # reverse order (stringsvc deregisters and drains while Consul still runs), wait (at most 45 s)
 # for their tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
 stop_nomad() {
 	local nomad_bin="$1" addr="$2" run="$3" job pid
 	shift 3
+	# After the crash of the leader's node the others elect a new one first: job stop needs it.
+	poll 20 has_leader "$addr" || true
 	for job in gateway stringsvc consul; do
 		NOMAD_ADDR="$addr" "$nomad_bin" job stop -detach "$job" >/dev/null 2>&1 || true
 	done
@@ -187,8 +195,7 @@ cluster_ready() {
 	for n in "${cl_nodes[@]}"; do
 		alive "$(cat "$1/node$n.pid")" || die "node $n's agent exited (see $1/node$n.log)"
 	done
-	answer="$(api_get 1 /v1/status/leader)" && [[ "$answer" == *:4647* ]] &&
-		answer="$(api_get 1 '/v1/nodes?resources=false')" &&
+	has_leader "http://${cl_addrs[0]}:4646" && answer="$(api_get 1 '/v1/nodes?resources=false')" &&
 		[[ "$(grep -o '"Status":"ready"' <<<"$answer" | wc -l)" -eq ${#cl_nodes[@]} ]]
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
-
 )
 
 // Limits bound what one client can hold of the server: a connection, a goroutine and a read

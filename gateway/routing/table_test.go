@@ -17,8 +17,12 @@ type recordingBackend struct {
 	published []string
 }
 
-func (b *recordingBackend) Open(s Spec)  { b.events = append(b.events, "open "+s.Key()+" → "+s.Service+s.Upstream) }
-func (b *recordingBackend) Close(s Spec) { b.events = append(b.events, "close "+s.Key()+" → "+s.Service+s.Upstream) }
+func (b *recordingBackend) Open(s Spec) {
+	b.events = append(b.events, "open "+s.Key()+" → "+s.Service+s.Upstream)
+}
+func (b *recordingBackend) Close(s Spec) {
+	b.events = append(b.events, "close "+s.Key()+" → "+s.Service+s.Upstream)
+}
 func (b *recordingBackend) Publish(live []Spec) {
 	b.published = b.published[:0]
 	for _, s := range live {
@@ -175,7 +179,7 @@ route "GET /legacy/ping" {
 			t.Errorf("%s: error %q, want one line naming the file", name, err)
 		}
 		if want := map[string]string{"unknown.hcl": "retries", "twice.hcl": "twice", "noservice.hcl": "service"}[name]; err != nil && !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error %q, want one line naming the file", name, err)
+			t.Errorf("%s: error %q, want it to name %q", name, err, want)
 		}
 	}
 }

@@ -86,7 +86,7 @@ func TestSlowInstanceIsEjected(t *testing.T) {
 			detection, p99, limit, clean.percentile(0.99))
 	}
 	if entry := g.proc.findLogEntry("circuit breaker state changed",
-		map[string]string{"breaker": "uppercase@" + slow.addr, "to": "open"}); entry == nil {
+		map[string]string{"breaker": "POST /stringsvc/uppercase@" + slow.addr, "to": "open"}); entry == nil {
 		t.Errorf("the slow instance's breaker (%s) did not open", slow.addr)
 	} else if entry["reason"] != "latency" {
 		t.Errorf("the slow instance's breaker opened with reason %v, want latency", entry["reason"])
@@ -151,7 +151,7 @@ func TestTailInstanceIsHedgedAndEjected(t *testing.T) {
 	// Its mean latency, about 20 ms against its peers' 1-2 ms, is far past the outlier rule
 	// (3x and 15 ms more): it is ejected for it, and no healthy instance is.
 	if g.proc.findLogEntry("circuit breaker state changed",
-		map[string]string{"breaker": "uppercase@" + tail.addr, "to": "open", "reason": "latency"}) == nil {
+		map[string]string{"breaker": "POST /stringsvc/uppercase@" + tail.addr, "to": "open", "reason": "latency"}) == nil {
 		t.Errorf("the tail instance %s was not ejected for its latency; breakers opened: %v", tail.addr, g.openedBreakers())
 	}
 	for _, in := range instances[:2] {

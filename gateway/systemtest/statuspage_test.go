@@ -23,6 +23,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
@@ -76,7 +77,7 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 	})
 	for _, step := range [][2]string{{"open", "half-open"}, {"half-open", "closed"}} {
 		if g.proc.findLogEntry("circuit breaker state changed",
-			map[string]string{"breaker": "uppercase@" + flaky, "from": step[0], "to": step[1]}) == nil {
+			map[string]string{"breaker": "POST /stringsvc/uppercase@" + flaky, "from": step[0], "to": step[1]}) == nil {
 			t.Errorf("the gateway did not log the breaker going from %s to %s", step[0], step[1])
 		}
 		series := fmt.Sprintf(`gateway_breaker_transitions_total{from=%q,instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to=%q}`, step[0], flaky, step[1])
@@ -112,7 +113,7 @@ func startFlakyInstance(t *testing.T, consul *consulAgent, backend string) (addr
 		t.Fatal(err)
 	}
 	n, _ := strconv.Atoi(port)
-	reg := &api.AgentServiceRegistration{ID: service + "-flaky", Name: service, Address: host, Port: n}
+	reg := &api.AgentServiceRegistration{ID: service + "-flaky", Name: service, Tags: contract.Declarations(), Address: host, Port: n}
 	if err := consul.api.Agent().ServiceRegister(reg); err != nil {
 		t.Fatalf("registering the flaky instance: %v", err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,11 @@ func TestBadConfigIsAnError(t *testing.T) {
 		{"-max-inflight", "4"},
 		{"-max-inflight", "-1"},
 		{"-max-queue", "-1"},
+		{"-body-limit", "0"},
+		{"-body-limit", "2GiB"},
+		{"-body-limit", "2048MiB"},
+		{"-route-grace", "-1s"},
+		{"-routes-file", "/nonexistent/routes.hcl"},
 	} {
 		if _, err := parseConfig(args); err == nil {
 			t.Errorf("%v: want an error", args)
@@ -102,5 +109,33 @@ func TestRateLimitIsOffByDefaultAndItsBurstIsOneSecondsWorth(t *testing.T) {
 	}
 	if c, err := parseConfig([]string{"-rate-limit", "10", "-rate-burst", "3"}); err != nil || c.rateBurst != 3 {
 		t.Errorf("-rate-burst 3: burst %d (%v), want 3", c.rateBurst, err)
+	}
+}
+
+// The routes file is read at start with the flags' defaults; its routes keep what they set.
+func TestRoutesFileAndBodyLimit(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routes.hcl")
+	if err := os.WriteFile(file, []byte(`route "GET /legacy/ping" {
+  service  = "legacy"
+  attempts = 1
+}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseConfig([]string{"-routes-file", file, "-body-limit", "64KiB", "-try-timeout", "100ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.fileRoutes) != 1 {
+		t.Fatalf("routes %+v, want the file's one route", c.fileRoutes)
+	}
+	p := c.fileRoutes[0].Policy
+	if c.bodyLimit != 64<<10 || p.BodyLimit != 64<<10 || p.Attempts != 1 || p.TryTimeout != 100*time.Millisecond || !p.Idempotent {
+		t.Fatalf("body limit %d, policy %+v: want 64 KiB, 1 attempt of 100ms, idempotent (GET)", c.bodyLimit, p)
+	}
+	if err := os.WriteFile(file, []byte(`route "GET /x" {}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseConfig([]string{"-routes-file", file}); err == nil || !strings.Contains(err.Error(), file) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %v, want one line naming the file", err)
 	}
 }

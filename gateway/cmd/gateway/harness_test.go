@@ -36,6 +36,13 @@ func startGateway(tb testing.TB, instances []string) string {
 // startGatewayWith is startGateway with the parts changed by change first.
 func startGatewayWith(tb testing.TB, instances []string, change func(*parts)) string {
 	tb.Helper()
+	_, url := startGatewayOf(tb, instances, change)
+	return url
+}
+
+// startGatewayOf is startGatewayWith that returns the gateway too, whose table a test may feed.
+func startGatewayOf(tb testing.TB, instances []string, change func(*parts)) (*gateway, string) {
+	tb.Helper()
 	cfg, err := parseConfig(nil) // the gateway's defaults
 	if err != nil {
 		tb.Fatal(err)
@@ -63,7 +70,7 @@ func startGatewayWith(tb testing.TB, instances []string, change func(*parts)) st
 	server := edge.NewServer(g.handler, hclog.NewNullLogger(), edge.DefaultLimits())
 	go func() { _ = server.Serve(linger.OnClose(ln)) }()
 	tb.Cleanup(func() { _ = server.Shutdown() })
-	return "http://" + ln.Addr().String()
+	return g, "http://" + ln.Addr().String()
 }
 
 // fixedWatch is parts.watch over a fixed set of instances that all declare tags.

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
+
+	"github.com/example/gokit-nomad/stringsvc/contract"
 	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
@@ -64,12 +67,24 @@ func TestRequestsSpreadOverAllThreeInstances(t *testing.T) {
 	}
 }
 
-func TestNoInstancesIsA503(t *testing.T) {
-	startConsul(t)
+// A route some service declares but no instance of which passes answers 503; a path no service
+// declares answers 404 once Consul has answered (503 before: the gateway cannot know yet).
+func TestRouteWithoutPassingInstanceIsA503AndUndeclaredPathA404(t *testing.T) {
+	c := startConsul(t)
+	// An instance whose TTL check is never passed: the catalog lists the service and its routes,
+	// the health query no passing instance.
+	reg := &api.AgentServiceRegistration{ID: "stringsvc-critical", Name: service, Tags: contract.Declarations(),
+		Address: "127.0.0.1", Port: 1, Check: &api.AgentServiceCheck{TTL: "1m", Status: api.HealthCritical}}
+	if err := c.api.Agent().ServiceRegister(reg); err != nil {
+		t.Fatal(err)
+	}
 	g := startGateway(t)
-	status, answer := g.post(t, "/stringsvc/uppercase", `{"s":"foo"}`)
-	if status != http.StatusServiceUnavailable || !strings.Contains(answer, "no instances") {
-		t.Fatalf("got %d %s, want 503 no instances", status, answer)
+	testkit.Eventually(t, 10*time.Second, "the declared route answers 503 no instances", func() bool {
+		status, answer := g.post(t, "/stringsvc/uppercase", `{"s":"foo"}`)
+		return status == http.StatusServiceUnavailable && strings.Contains(answer, "no instances")
+	})
+	if status, answer := g.post(t, "/nosuchsvc/uppercase", `{"s":"foo"}`); status != http.StatusNotFound {
+		t.Fatalf("undeclared path: %d %s, want 404", status, answer)
 	}
 }
 

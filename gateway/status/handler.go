@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,15 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 	},
 	"time":    func(t time.Time) string { return t.Format("15:04:05.000 UTC") },
 	"percent": func(share float64) float64 { return share * 100 },
+	"size": func(bytes int64) string {
+		switch {
+		case bytes%(1<<20) == 0:
+			return strconv.FormatInt(bytes>>20, 10) + " MiB"
+		case bytes%(1<<10) == 0:
+			return strconv.FormatInt(bytes>>10, 10) + " KiB"
+		}
+		return strconv.FormatInt(bytes, 10) + " B"
+	},
 }).Parse(pageSource))
 
 // Handler serves the gateway's status: HTML to a browser (an Accept header naming text/html),

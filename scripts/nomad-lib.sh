@@ -111,16 +111,21 @@ has_leader() {
 	leader="$(curl -fsS --max-time 2 "$1/v1/status/leader" 2>/dev/null)" && [[ "$leader" == *:* ]]
 }
 
+# job_stopped NOMAD_BIN NOMAD_ADDR JOB: the servers took the order to stop JOB, or have no such job.
+job_stopped() {
+	NOMAD_ADDR="$2" "$1" job stop -detach "$3" >/dev/null 2>&1 ||
+		[[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$2/v1/job/$3")" == 404 ]]
+}
+
 # stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs of scripts/deploy.sh in
 # reverse order (stringsvc deregisters and drains while Consul still runs), wait (at most 45 s)
 # for their tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
 stop_nomad() {
-	local nomad_bin="$1" addr="$2" run="$3" job pid
+	local nomad_bin="$1" addr="$2" run="$3" job pid patience=20
 	shift 3
-	# After the crash of the leader's node the others elect a new one first: job stop needs it.
-	poll 20 has_leader "$addr" || true
+	# Retried: after the crash of the leader's node, job stop fails until the others elect a new one.
 	for job in gateway stringsvc consul; do
-		NOMAD_ADDR="$addr" "$nomad_bin" job stop -detach "$job" >/dev/null 2>&1 || true
+		poll "$patience" job_stopped "$nomad_bin" "$addr" "$job" || patience=0 # no leader: try once
 	done
 	poll 45 tasks_ended "$nomad_bin" "$run" "$@" || true # what is left: kill_leftovers
 	kill -INT "$@" 2>/dev/null || true

@@ -74,7 +74,7 @@ func bodyTooLarge(limit int64) error {
 // anything else as the status the gateway answers (see status) with an ErrorBody.
 func encodeError(ctx *fasthttp.RequestCtx, err error) int {
 	var instanceErr *upstream.StatusError
-	if errors.As(err, &instanceErr) && instanceErr.Status >= 400 && instanceErr.Status < 500 {
+	if errors.As(err, &instanceErr) && proxy.FailureKind(err) == proxy.None { // an instance's 4xx: the answer
 		ctx.SetStatusCode(instanceErr.Status)
 		if instanceErr.ContentType != "" {
 			ctx.SetContentType(instanceErr.ContentType)

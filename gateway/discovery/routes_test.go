@@ -107,3 +107,23 @@ func TestFilterPassesOnOnlyTheInstancesItKeeps(t *testing.T) {
 	}
 	src.set("d:1") // must not block: nothing listens any more
 }
+
+func TestSightingsForgetInstancesLongGone(t *testing.T) {
+	s := NewSightings()
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	entry := func(port int) *api.ServiceEntry {
+		return &api.ServiceEntry{Node: &api.Node{Address: "10.0.0.1"}, Service: &api.AgentService{Port: port}}
+	}
+	s.Record([]*api.ServiceEntry{entry(1), entry(2)})
+	now = now.Add(forgetAfter / 2)
+	s.Record([]*api.ServiceEntry{entry(2)})
+	now = now.Add(forgetAfter/2 + time.Second)
+	s.Record([]*api.ServiceEntry{entry(3)})
+	if _, ok := s.LastSeen("10.0.0.1:1"); ok {
+		t.Error("an instance unseen for longer than forgetAfter is still recorded")
+	}
+	if _, ok := s.LastSeen("10.0.0.1:2"); !ok {
+		t.Error("an instance seen within forgetAfter was forgotten")
+	}
+}

@@ -31,7 +31,13 @@ func (s *Sightings) LastSeen(instance string) (time.Time, bool) {
 	return t, ok
 }
 
-// Record notes every instance of one Consul answer as seen now (nil s: nowhere).
+// forgetAfter is how long an instance Consul no longer lists stays in the record: long enough for
+// the status page to show a stale sighting, short enough that instances come and go (a Nomad
+// deploy brings new ports) without the record growing.
+const forgetAfter = time.Hour
+
+// Record notes every instance of one Consul answer as seen now (nil s: nowhere), and forgets the
+// instances not seen for forgetAfter.
 func (s *Sightings) Record(entries []*api.ServiceEntry) {
 	if s == nil || len(entries) == 0 {
 		return
@@ -41,6 +47,11 @@ func (s *Sightings) Record(entries []*api.ServiceEntry) {
 	defer s.mu.Unlock()
 	for _, e := range entries {
 		s.last[instanceName(e)] = now
+	}
+	for instance, seen := range s.last {
+		if now.Sub(seen) > forgetAfter {
+			delete(s.last, instance)
+		}
 	}
 }
 

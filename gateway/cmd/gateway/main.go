@@ -65,9 +65,12 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	g := newGateway(parts{
 		watch: func(service string) (sd.Instancer, *discovery.Declarations, func()) {
+			// The service's own context ends its retries when its last route goes, even while
+			// Consul is unreachable.
+			ctx, cancel := context.WithCancel(discoveryCtx)
 			declarations := discovery.NewDeclarations()
-			instancer := discovery.NewInstancer(discoveryCtx, consul, service, cfg.consulWait, discoveryLog, sightings, declarations)
-			return instancer, declarations, instancer.Stop
+			instancer := discovery.NewInstancer(ctx, consul, service, cfg.consulWait, discoveryLog, sightings, declarations)
+			return instancer, declarations, func() { instancer.Stop(); cancel() }
 		},
 		sightings: sightings,
 		settings:  proxy.Settings{Breaker: cfg.breaker, Outliers: cfg.outliers, Retry: cfg.retry, Logger: logger.Named("proxy")},

@@ -6,19 +6,30 @@ import (
 	"github.com/go-kit/kit/sd"
 )
 
-// Filter returns an Instancer that passes on src's events with only the instances keep accepts.
-// It shares src's subscription to Consul (one per service, whatever the number of routes) and
-// does not stop src.
-func Filter(src sd.Instancer, keep func(instance string) bool) sd.Instancer {
-	return &filter{src: src, keep: keep, subs: map[chan<- sd.Event]*relay{}}
+// View is a route's view of a service's instances: an Instancer passing on the events of the
+// service's Instancer, with only the instances the route keeps.
+type View struct {
+	src     sd.Instancer
+	keep    func(instance string) bool // nil: every instance
+	mu      sync.Mutex
+	subs    map[chan<- sd.Event]*relay
+	settled chan struct{}
+	once    sync.Once
 }
 
-type filter struct {
-	src  sd.Instancer
-	keep func(string) bool
-	mu   sync.Mutex
-	subs map[chan<- sd.Event]*relay
+// Filter returns a View of src keeping the instances keep accepts (nil: all of them). It shares
+// src's subscription to Consul (one per service, whatever the number of routes) and does not
+// stop src.
+func Filter(src sd.Instancer, keep func(instance string) bool) *View {
+	return &View{src: src, keep: keep, subs: map[chan<- sd.Event]*relay{}, settled: make(chan struct{})}
 }
+
+// Settled is closed once the first subscriber (a go-kit Endpointer) has taken in the first
+// event: its endpoints then exist, so a route published from then on has its instances from its
+// first request. The first event is handed over twice for that: an Endpointer takes events one
+// at a time, so once it has taken the second it is done with the first (an event equal to the
+// last changes nothing).
+func (v *View) Settled() <-chan struct{} { return v.settled }
 
 // relay carries src's events to one subscriber, filtered.
 type relay struct {
@@ -27,53 +38,72 @@ type relay struct {
 	wg   sync.WaitGroup
 }
 
-func (f *filter) Register(ch chan<- sd.Event) {
+// Register implements sd.Instancer.
+func (v *View) Register(ch chan<- sd.Event) {
 	r := &relay{in: make(chan sd.Event), done: make(chan struct{})}
 	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			select {
-			case ev := <-r.in:
-				select {
-				case ch <- f.apply(ev):
-				case <-r.done:
-					return
-				}
-			case <-r.done:
-				return
-			}
-		}
-	}()
-	f.mu.Lock()
-	f.subs[ch] = r
-	f.mu.Unlock()
-	f.src.Register(r.in) // src sends its current state at once: the relay is already reading
+	go v.run(r, ch)
+	v.mu.Lock()
+	v.subs[ch] = r
+	v.mu.Unlock()
+	v.src.Register(r.in) // src sends its current state at once: the relay is already reading
 }
 
-func (f *filter) Deregister(ch chan<- sd.Event) {
-	f.mu.Lock()
-	r := f.subs[ch]
-	delete(f.subs, ch)
-	f.mu.Unlock()
+func (v *View) run(r *relay, ch chan<- sd.Event) {
+	defer r.wg.Done()
+	send := func(ev sd.Event) bool {
+		select {
+		case ch <- ev:
+			return true
+		case <-r.done:
+			return false
+		}
+	}
+	first := true
+	for {
+		select {
+		case ev := <-r.in:
+			ev = v.apply(ev)
+			if !send(ev) {
+				return
+			}
+			if first {
+				first = false
+				if !send(ev) {
+					return
+				}
+				v.once.Do(func() { close(v.settled) })
+			}
+		case <-r.done:
+			return
+		}
+	}
+}
+
+// Deregister implements sd.Instancer.
+func (v *View) Deregister(ch chan<- sd.Event) {
+	v.mu.Lock()
+	r := v.subs[ch]
+	delete(v.subs, ch)
+	v.mu.Unlock()
 	if r == nil {
 		return
 	}
-	f.src.Deregister(r.in) // no event is sent to r.in after this
+	v.src.Deregister(r.in) // no event is sent to r.in after this
 	close(r.done)
 	r.wg.Wait()
 }
 
 // Stop does nothing: src belongs to whoever made it.
-func (f *filter) Stop() {}
+func (v *View) Stop() {}
 
-func (f *filter) apply(ev sd.Event) sd.Event {
-	if ev.Err != nil {
+func (v *View) apply(ev sd.Event) sd.Event {
+	if ev.Err != nil || v.keep == nil {
 		return ev
 	}
 	kept := make([]string, 0, len(ev.Instances))
 	for _, instance := range ev.Instances {
-		if f.keep(instance) {
+		if v.keep(instance) {
 			kept = append(kept, instance)
 		}
 	}

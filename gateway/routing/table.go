@@ -12,15 +12,27 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/platform/routetag"
 )
 
-// Backend opens and closes the parts behind a route (package main builds them from discovery,
-// proxy, upstream and edge). The Table calls it under its own lock, one change at a time.
+// Backend builds and tears down the parts behind a route (package main builds them from
+// discovery, proxy, upstream and edge). The Table calls it under its own lock, one change at a
+// time, and publishes a new route before it closes the one it replaces: a route whose policy
+// changes (or that passes to another owner) serves on without a gap.
 type Backend interface {
-	// Open starts serving spec; Publish then makes it reachable.
-	Open(spec Spec)
-	// Close stops serving a route Open started.
-	Close(spec Spec)
+	// Open builds what serves spec; Publish then makes it reachable.
+	Open(spec Spec) Opened
 	// Publish makes the live routes reachable, in place of the ones published before.
-	Publish(live []Spec)
+	Publish(live []Live)
+}
+
+// Opened is what a Backend built for a route.
+type Opened interface {
+	// Close tears it down; it is no longer published.
+	Close()
+}
+
+// Live is a route being served.
+type Live struct {
+	Spec   Spec
+	Opened Opened
 }
 
 // Conflict is a route refused because another claims its method and public path.
@@ -48,13 +60,13 @@ type Table struct {
 	file      []Spec
 	declared  []Spec // from the last catalog, services in name order, tags in order
 	invalid   []Invalid
-	live      map[string]Spec // by Key
+	live      map[string]Live // by Spec.Key
 	conflicts []Conflict
 }
 
 // NewTable returns an empty Table.
 func NewTable(backend Backend, def Defaults, logger hclog.Logger) *Table {
-	return &Table{backend: backend, defaults: def, logger: logger, live: map[string]Spec{}}
+	return &Table{backend: backend, defaults: def, logger: logger, live: map[string]Live{}}
 }
 
 // SetFile replaces the routes of the routes file.
@@ -94,15 +106,16 @@ func (t *Table) SetCatalog(catalog map[string][]string) {
 	t.apply()
 }
 
-// apply opens, closes and reopens routes so that the live set matches the claims.
+// apply opens, closes and reopens routes so that the live set matches the claims: it opens the
+// new routes, publishes, then closes the routes that went or were replaced.
 func (t *Table) apply() {
 	claims := append(slices.Clone(t.file), t.declared...)
 	next := map[string]Spec{}
 	// A live route stays with its owner while the owner claims it (its policy may change).
 	for key, cur := range t.live {
-		if i := slices.IndexFunc(claims, func(c Spec) bool { return c.Key() == key && sameOwner(c, cur) }); i >= 0 {
+		if i := slices.IndexFunc(claims, func(c Spec) bool { return c.Key() == key && sameOwner(c, cur.Spec) }); i >= 0 {
 			// The same claim as before wins over a sibling of the same owner.
-			if j := slices.Index(claims, cur); j >= 0 {
+			if j := slices.Index(claims, cur.Spec); j >= 0 {
 				i = j
 			}
 			next[key] = claims[i]
@@ -126,33 +139,38 @@ func (t *Table) apply() {
 	}
 	t.conflicts = conflicts
 
-	changed := false
+	var retired []Live
 	for _, key := range slices.Sorted(maps.Keys(t.live)) {
-		cur := t.live[key]
-		if n, ok := next[key]; !ok || n != cur {
-			t.backend.Close(cur)
+		if cur := t.live[key]; next[key] != cur.Spec {
+			retired = append(retired, cur)
 			delete(t.live, key)
-			changed = true
-			t.logger.Info("route removed", "route", key, "service", cur.Service, "source", cur.Source)
 		}
 	}
+	opened := false
 	for _, key := range slices.Sorted(maps.Keys(next)) {
 		if _, ok := t.live[key]; !ok {
 			spec := next[key]
-			t.backend.Open(spec)
-			t.live[key] = spec
-			changed = true
+			t.live[key] = Live{Spec: spec, Opened: t.backend.Open(spec)}
+			opened = true
 			t.logger.Info("route added", "route", key, "service", spec.Service, "upstream", spec.Upstream, "source", spec.Source)
 		}
 	}
-	if changed {
+	if opened || len(retired) > 0 {
 		t.backend.Publish(t.liveSorted())
+	}
+	for _, r := range retired {
+		r.Opened.Close()
+		if _, replaced := t.live[r.Spec.Key()]; !replaced {
+			t.logger.Info("route removed", "route", r.Spec.Key(), "service", r.Spec.Service, "source", r.Spec.Source)
+		}
 	}
 }
 
-func (t *Table) liveSorted() []Spec {
+func (t *Table) liveSorted() []Live {
 	out := slices.Collect(maps.Values(t.live))
-	slices.SortFunc(out, func(a, b Spec) int { return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Key(), b.Key())) })
+	slices.SortFunc(out, func(a, b Live) int {
+		return cmp.Or(cmp.Compare(a.Spec.Service, b.Spec.Service), cmp.Compare(a.Spec.Key(), b.Spec.Key()))
+	})
 	return out
 }
 
@@ -171,16 +189,22 @@ type Snapshot struct {
 func (t *Table) Snapshot() Snapshot {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Snapshot{Routes: t.liveSorted(), Conflicts: slices.Clone(t.conflicts), Invalid: slices.Clone(t.invalid)}
+	live := t.liveSorted()
+	routes := make([]Spec, len(live))
+	for i, l := range live {
+		routes[i] = l.Spec
+	}
+	return Snapshot{Routes: routes, Conflicts: slices.Clone(t.conflicts), Invalid: slices.Clone(t.invalid)}
 }
 
-// Close closes every live route.
+// Close unpublishes and closes every live route.
 func (t *Table) Close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, spec := range t.liveSorted() {
-		t.backend.Close(spec)
-	}
-	t.live = map[string]Spec{}
+	live := t.liveSorted()
+	t.live = map[string]Live{}
 	t.backend.Publish(nil)
+	for _, l := range live {
+		l.Opened.Close()
+	}
 }

@@ -17,21 +17,37 @@ type recordingBackend struct {
 	published []string
 }
 
-func (b *recordingBackend) Open(s Spec) {
-	b.events = append(b.events, "open "+s.Key()+" → "+s.Service+s.Upstream)
-}
-func (b *recordingBackend) Close(s Spec) {
-	b.events = append(b.events, "close "+s.Key()+" → "+s.Service+s.Upstream)
-}
-func (b *recordingBackend) Publish(live []Spec) {
-	b.published = b.published[:0]
-	for _, s := range live {
-		b.published = append(b.published, s.Key())
-	}
+// recordedRoute is what recordingBackend opens: closing it is noted too.
+type recordedRoute struct {
+	b    *recordingBackend
+	spec Spec
 }
 
+func (r recordedRoute) Close() {
+	r.b.events = append(r.b.events, "close "+r.spec.Key()+" → "+r.spec.Service+r.spec.Upstream)
+}
+
+func (b *recordingBackend) Open(s Spec) Opened {
+	b.events = append(b.events, "open "+s.Key()+" → "+s.Service+s.Upstream)
+	return recordedRoute{b, s}
+}
+
+func (b *recordingBackend) Publish(live []Live) {
+	b.published = b.published[:0]
+	for _, l := range live {
+		b.published = append(b.published, l.Spec.Key())
+	}
+	b.events = append(b.events, "publish")
+}
+
+// take returns the events since the last take, without the publications.
 func (b *recordingBackend) take() []string {
-	e := b.events
+	var e []string
+	for _, ev := range b.events {
+		if ev != "publish" {
+			e = append(e, ev)
+		}
+	}
 	b.events = nil
 	return e
 }
@@ -70,8 +86,8 @@ func TestAChangedPolicyReopensTheRoute(t *testing.T) {
 	table, b := newTestTable(t)
 	table.SetCatalog(map[string][]string{"s": {"route=POST /a"}})
 	table.SetCatalog(map[string][]string{"s": {"route=POST /a attempts=1"}})
-	if got := b.take(); !slices.Equal(got, []string{"open POST /s/a → s/a", "close POST /s/a → s/a", "open POST /s/a → s/a"}) {
-		t.Fatalf("events %v", got)
+	if got := b.events; !slices.Equal(got, []string{"open POST /s/a → s/a", "publish", "open POST /s/a → s/a", "publish", "close POST /s/a → s/a"}) {
+		t.Fatalf("events %v, want the new route published before the old one closes", got)
 	}
 	if p := table.Snapshot().Routes[0].Policy; p.Attempts != 1 || p.Idempotent || p.Hedge {
 		t.Fatalf("policy %+v, want 1 attempt, not idempotent (POST), so never hedged", p)
@@ -93,7 +109,7 @@ func TestTheFirstClaimStaysAndTheConflictIsListed(t *testing.T) {
 	}
 	// The first claim leaves: the waiting one takes the path.
 	table.SetCatalog(map[string][]string{})
-	if got := b.take(); !slices.Equal(got, []string{"close POST /wordsvc/count → wordsvc/count", "open POST /wordsvc/count → legacy/c"}) {
+	if got := b.take(); !slices.Equal(got, []string{"open POST /wordsvc/count → legacy/c", "close POST /wordsvc/count → wordsvc/count"}) {
 		t.Fatalf("events %v", got)
 	}
 	if snap := table.Snapshot(); len(snap.Conflicts) != 0 {

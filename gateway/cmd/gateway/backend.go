@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/go-kit/kit/ratelimit"
 	"github.com/go-kit/kit/sd"
 	"github.com/valyala/fasthttp"
@@ -25,7 +27,6 @@ type backend struct {
 	router   *edge.Router
 	pools    *upstream.Pools
 	services map[string]*serviceParts
-	routes   map[string]*routeParts // by Spec.Key
 }
 
 type serviceParts struct {
@@ -36,21 +37,28 @@ type serviceParts struct {
 	routes       int
 }
 
+// routeParts are what serves one route (routing.Opened).
 type routeParts struct {
+	b       *backend
 	spec    routing.Spec
 	route   *proxy.Route
 	handler fasthttp.RequestHandler
 }
 
-func (b *backend) Open(spec routing.Spec) {
+// settleWait bounds the wait for a new route's instances (discovery.View.Settled): the
+// instancer hands its state over at once, so only a stuck Endpointer would take it.
+const settleWait = time.Second
+
+func (b *backend) Open(spec routing.Spec) routing.Opened {
 	svc := b.service(spec.Service)
-	instancer := svc.instancer
+	var keep func(string) bool // a routes-file route: every instance of the service
 	if spec.Declared() {
 		// Only the instances that declare the route serve it: during a rolling deploy a new
 		// method reaches only the instances that have it.
 		key := spec.DeclarationKey()
-		instancer = discovery.Filter(svc.instancer, func(instance string) bool { return svc.declarations.Declares(instance, key) })
+		keep = func(instance string) bool { return svc.declarations.Declares(instance, key) }
 	}
+	view := discovery.Filter(svc.instancer, keep)
 	settings := b.settings
 	settings.Retry.Idempotent = spec.Policy.Idempotent
 	settings.Retry.Attempts = spec.Policy.Attempts
@@ -59,26 +67,28 @@ func (b *backend) Open(spec routing.Spec) {
 	settings.Retry.Hedge = spec.Policy.Hedge
 	settings.Admission = svc.admission
 	target := upstream.Target{Method: spec.Method, Path: spec.Upstream, Idempotent: spec.Policy.Idempotent}
-	route := proxy.NewRoute(spec.Service, spec.Key(), instancer, b.pools.Factory(target), settings)
+	route := proxy.NewRoute(spec.Service, spec.Key(), view, b.pools.Factory(target), settings)
+	select {
+	case <-view.Settled():
+	case <-time.After(settleWait):
+		b.logger.Warn("route published before its instances were known", "route", spec.Key())
+	}
 	ep := route.Endpoint
 	if b.limiter != nil {
 		ep = ratelimit.NewErroringLimiter(b.limiter)(ep)
 	}
 	handler := edge.Instrumented(spec.Key(), b.tel.requests.With("service", spec.Service), b.tel.duration.With("service", spec.Service),
 		edge.EndpointHandler(spec.Key(), spec.Policy.BodyLimit, ep, b.failures))
-	b.routes[spec.Key()] = &routeParts{spec: spec, route: route, handler: handler}
+	return &routeParts{b: b, spec: spec, route: route, handler: handler}
 }
 
-func (b *backend) Close(spec routing.Spec) {
-	r := b.routes[spec.Key()]
-	if r == nil {
-		return
-	}
-	delete(b.routes, spec.Key())
+// Close closes the route, and its service's parts with its last route.
+func (r *routeParts) Close() {
 	r.route.Close()
-	svc := b.services[spec.Service]
+	b, name := r.b, r.spec.Service
+	svc := b.services[name]
 	if svc.routes--; svc.routes == 0 {
-		delete(b.services, spec.Service)
+		delete(b.services, name)
 		svc.stop()
 		if svc.admission != nil {
 			b.board.RemoveAdmission(svc.admission)
@@ -86,12 +96,10 @@ func (b *backend) Close(spec routing.Spec) {
 	}
 }
 
-func (b *backend) Publish(live []routing.Spec) {
+func (b *backend) Publish(live []routing.Live) {
 	bindings := make([]edge.Binding, 0, len(live))
-	for _, spec := range live {
-		if r := b.routes[spec.Key()]; r != nil {
-			bindings = append(bindings, edge.Binding{Method: spec.Method, Path: spec.Path, Handler: r.handler})
-		}
+	for _, l := range live {
+		bindings = append(bindings, edge.Binding{Method: l.Spec.Method, Path: l.Spec.Path, Handler: l.Opened.(*routeParts).handler})
 	}
 	b.router.Publish(bindings)
 }

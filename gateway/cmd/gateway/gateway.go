@@ -53,7 +53,7 @@ func newGateway(p parts) *gateway {
 	failures := edge.NewFailureLog(p.logger.Named("requests"), time.Second)
 	g := &gateway{}
 	b := &backend{parts: p, tel: tel, board: board, failures: failures,
-		pools: upstream.NewPools(p.clients), services: map[string]*serviceParts{}, routes: map[string]*routeParts{}}
+		pools: upstream.NewPools(p.clients), services: map[string]*serviceParts{}}
 	g.table = routing.NewTable(b, p.defaults, p.logger.Named("routes"))
 	g.router = edge.NewRouter(
 		edge.Binding{Method: http.MethodGet, Path: healthPath, Handler: health},

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
+	"github.com/example/gokit-nomad/gateway/routing"
 	"github.com/example/gokit-nomad/stringsvc/contract"
 )
 
@@ -58,4 +62,39 @@ func postTo(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(body))
+}
+
+// A route whose policy changes (a routes file reloaded, a tag changed) is replaced by a new one
+// published before the old one closes: the requests on it see no gap.
+func TestAChangedRouteServesOnWithoutAGap(t *testing.T) {
+	instance := strings.TrimPrefix(startInstance(t).URL, "http://")
+	g, url := startGatewayOf(t, []string{instance}, func(*parts) {})
+	spec := func(attempts int) routing.Spec {
+		return routing.Spec{Method: http.MethodPost, Path: "/legacy/shout", Service: "stringsvc", Upstream: "/uppercase", Source: "routes.hcl",
+			Policy: routing.Policy{Idempotent: true, Attempts: attempts, TryTimeout: time.Second, Budget: time.Second, BodyLimit: 1 << 20}}
+	}
+	g.table.SetFile([]routing.Spec{spec(1)})
+	done := make(chan struct{})
+	failures := make(chan string, 1)
+	var requests atomic.Int64
+	go func() {
+		defer close(done)
+		for range 2000 { // bounded: stops by itself
+			code, body := postTo(t, url+"/legacy/shout")
+			requests.Add(1)
+			if code != http.StatusOK {
+				failures <- fmt.Sprintf("%d %s", code, body)
+				return
+			}
+		}
+	}()
+	for i := range 50 {
+		g.table.SetFile([]routing.Spec{spec(1 + i%3)})
+	}
+	<-done
+	select {
+	case f := <-failures:
+		t.Fatalf("a request failed while the route was replaced: %s (after %d requests)", f, requests.Load())
+	default:
+	}
 }

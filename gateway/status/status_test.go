@@ -64,12 +64,18 @@ func newRegistry(t *testing.T) *proxy.StatusBoard {
 	for _, name := range []string{"POST /stringsvc/uppercase", "POST /stringsvc/count"} {
 		route := proxy.NewRoute("stringsvc", name, sd.FixedInstancer{"127.0.0.1:1001", "127.0.0.1:1002"}, factory, settings)
 		t.Cleanup(route.Close)
-		// The Endpointer takes in the instances in a goroutine of its own: the first request
-		// that finds them is the first of four.
-		testkit.Eventually(t, 5*time.Second, "the route knows its instances", func() bool {
-			_, err := route.Endpoint(context.Background(), nil)
-			return !errors.Is(err, proxy.ErrNoInstances)
+		// The Endpointer takes in the instances in a goroutine of its own, one by one.
+		testkit.Eventually(t, 5*time.Second, "the route knows both instances", func() bool {
+			for _, r := range registry.Routes() {
+				if r.Route == name && r.Instances == 2 {
+					return true
+				}
+			}
+			return false
 		})
+		if _, err := route.Endpoint(context.Background(), nil); err != nil { // a fails, b answers
+			t.Fatal(err)
+		}
 		for range 3 { // round-robin started at a, then b, a, b: a fails twice, b answers all four
 			if _, err := route.Endpoint(context.Background(), nil); err != nil {
 				t.Fatal(err)

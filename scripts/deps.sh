@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# deps.sh - install, with apt-get, the system packages the scripts need and the machine lacks:
-# the shellcheck linter, curl, iproute2 (ip), util-linux (unshare, setsid), gcc + libc6-dev (-race),
-# vagrant and ruby (to validate the Vagrantfile), chromium (the status page test renders the page).
+# deps.sh - install, with apt-get, the system packages a stage of scripts/test.sh needs and the
+# machine lacks: for the unit stage the shellcheck linter, gcc + libc6-dev (-race), vagrant and
+# ruby (to validate the Vagrantfile); for the system stage also curl, iproute2 (ip), util-linux
+# (unshare, setsid) and chromium (the status page test renders the page).
 #
-# Usage: scripts/deps.sh        (a no-op when everything is there; needs root when it is not)
+# Usage: scripts/deps.sh [unit|system|all]          install what is missing (default all; needs
+#                                                   root when something is)
+#        scripts/deps.sh --check [unit|system|all]  install nothing: if something is missing, say
+#                                                   what to install in one line and fail
 set -euo pipefail
 
-# The package(s) that provide each command.
+check=0
+if [[ "${1:-}" == --check ]]; then
+	check=1
+	shift
+fi
+stage="${1:-all}"
+
+# The commands each stage needs, and the package(s) that provide each command.
+unit_cmds=(shellcheck gcc vagrant ruby)
+system_cmds=(gcc curl ip unshare setsid chromium)
 declare -A provider=(
 	[shellcheck]=shellcheck
 	[curl]=curl
@@ -18,16 +31,29 @@ declare -A provider=(
 	[ruby]=ruby
 	[chromium]=chromium
 )
+case "$stage" in
+unit) cmds=("${unit_cmds[@]}") ;;
+system) cmds=("${system_cmds[@]}") ;;
+all) cmds=("${unit_cmds[@]}" "${system_cmds[@]}") ;;
+*)
+	echo "usage: $0 [--check] [unit|system|all]" >&2
+	exit 2
+	;;
+esac
+
 missing=()
-for cmd in "${!provider[@]}"; do
+for cmd in "${cmds[@]}"; do
 	if ! command -v "$cmd" >/dev/null 2>&1; then
 		read -ra pkgs <<<"${provider[$cmd]}"
 		missing+=("${pkgs[@]}")
 	fi
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
-if [[ "$EUID" -ne 0 ]]; then
-	echo "deps.sh: missing packages: ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root" >&2
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+if [[ "$check" -eq 1 || "$EUID" -ne 0 ]]; then
+	what="the $stage stage needs"
+	[[ "$stage" != all ]] || what="the tests need"
+	echo "deps.sh: $what packages this machine lacks: ${missing[*]}; install them (as root: scripts/deps.sh $stage, or apt-get install ${missing[*]})" >&2
 	exit 1
 fi
 echo "deps.sh: installing ${missing[*]}"

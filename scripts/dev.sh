@@ -39,7 +39,6 @@ running_pid() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	log "stopping"
 	cluster_down "$((rc != 0 && rc != 130 && rc != 143))"
 }
 

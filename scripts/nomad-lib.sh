@@ -113,25 +113,34 @@ has_leader() {
 
 # job_stopped NOMAD_BIN NOMAD_ADDR JOB: the servers took the order to stop JOB, or have no such job.
 job_stopped() {
-	NOMAD_ADDR="$2" "$1" job stop -detach "$3" >/dev/null 2>&1 ||
+	NOMAD_ADDR="$2" timeout 10 "$1" job stop -detach "$3" >/dev/null 2>&1 ||
 		[[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$2/v1/job/$3")" == 404 ]]
 }
 
-# stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs of scripts/deploy.sh in
-# reverse order (stringsvc deregisters and drains while Consul still runs), wait (at most 45 s)
-# for their tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
-stop_nomad() {
-	local nomad_bin="$1" addr="$2" run="$3" job pid patience=20
-	shift 3
-	# Retried: after the crash of the leader's node, job stop fails until the others elect a new one.
+# stop_jobs NOMAD_BIN NOMAD_ADDR PATIENCE: tell the servers to stop the jobs of scripts/deploy.sh in
+# reverse order (stringsvc deregisters and drains while Consul still runs), retrying each for up to
+# PATIENCE seconds: after the crash of the leader's node, job stop fails until there is a new one.
+stop_jobs() {
+	local job patience="$3"
 	for job in gateway stringsvc consul; do
-		poll "$patience" job_stopped "$nomad_bin" "$addr" "$job" || patience=0 # no leader: try once
+		poll "$patience" job_stopped "$1" "$2" "$job" || patience=0 # no leader: try the others once
 	done
-	poll 45 tasks_ended "$nomad_bin" "$run" "$@" || true # what is left: kill_leftovers
+}
+
+# stop_nomad NOMAD_BIN NOMAD_ADDR RUN_DIR AGENT_PID...: stop the jobs, wait (at most 45 s) for their
+# tasks to end, stop the agents (SIGINT, then SIGKILL after 30 s), then kill_leftovers.
+stop_nomad() {
+	local nomad_bin="$1" addr="$2" run="$3" pid
+	shift 3
+	stop_jobs "$nomad_bin" "$addr" 20
+	# Seconds after a node's crash a job's evaluations can stay pending for a minute (one was likely
+	# taken by the dead server): then its tasks outlast this wait and kill_leftovers ends them.
+	poll 45 tasks_ended "$nomad_bin" "$run" "$@" || log "tasks still running 45 s after job stop: killing them"
 	kill -INT "$@" 2>/dev/null || true
+	poll 30 none_alive "$@" || log "agents still running 30 s after SIGINT: SIGKILL"
 	for pid in "$@"; do
-		poll 30 none_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+		wait "$pid" 2>/dev/null || true # reaps the agents that are this shell's children
 	done
 	kill_leftovers "$run"
 }

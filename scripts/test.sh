@@ -2,13 +2,16 @@
 # test.sh - run every check of the project: static checks, unit tests and system tests.
 #
 # Usage: scripts/test.sh [all|unit|system]     (default: all)
-#   unit    static checks (gofmt, go vet, staticcheck, shellcheck; nomad fmt and job validate on
-#           nomad/*.nomad; the Vagrantfile with vagrant validate and ruby -c),
-#           `go test -race ./...` and every fuzz target for FUZZTIME (default 5s) each
+#   unit    static checks (gofmt, no binary linking a test helper, go vet, staticcheck, shellcheck;
+#           nomad fmt and job validate on nomad/*.nomad; the Vagrantfile with vagrant validate and
+#           ruby -c), `go test -race ./...` and every fuzz target for FUZZTIME (default 5s) each.
+#           Runs as any user and installs no system package: when one is missing it says which
+#           and fails (staticcheck is go-installed into GOBIN)
 #   system  builds bin/*, Consul, Nomad and the systemtest binary, then runs the system tests and
 #           the Nomad end-to-end test inside a loopback-only network namespace (own mount and PID
 #           namespaces too); needs root (for unshare). SYSTEM_TEST_RUN=REGEXP runs only the
 #           matching system tests (go test -run), e.g. SYSTEM_TEST_RUN=ThreeNode
+#   all and system install the system packages they lack first (scripts/deps.sh, as root).
 # Ends with one summary line; exits non-zero on the first failure.
 set -euo pipefail
 
@@ -42,7 +45,17 @@ summary() {
 trap summary EXIT
 
 stage="dependencies"
-scripts/deps.sh
+if [[ "$mode" == unit ]]; then
+	scripts/deps.sh --check unit
+else
+	scripts/deps.sh "$mode"
+fi
+
+# Test-only packages: no binary may link them (or a package below them).
+test_helpers=(
+	github.com/example/gokit-nomad/stringsvc/platform/testkit
+	github.com/example/gokit-nomad/stringsvc/contract/hostile
+)
 
 # staticcheck_bin prints the path of staticcheck, installing it into GOBIN if it is missing.
 staticcheck_bin() {
@@ -55,7 +68,10 @@ staticcheck_bin() {
 	gobin="${gobin:-$(go env GOPATH)/bin}"
 	if [[ ! -x "$gobin/staticcheck" ]]; then
 		echo "test.sh: installing staticcheck into $gobin" >&2
-		GOBIN="$gobin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+		GOBIN="$gobin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2 || {
+			echo "test.sh: staticcheck is missing and go install failed: install honnef.co/go/tools/cmd/staticcheck@v0.8.2 on PATH" >&2
+			return 1
+		}
 	fi
 	echo "$gobin/staticcheck"
 }
@@ -71,6 +87,14 @@ static_checks() {
 		return 1
 	fi
 
+	stage="test helpers"
+	echo "== no binary links a test helper (go list -deps of every main package)"
+	binary_imports | linked_test_helpers
+
+	stage="request path"
+	echo "== the gateway's request path knows no service (go list -deps)"
+	request_path_knows_no_service
+
 	stage="go vet"
 	echo "== go vet ./... (with and without -tags integration)"
 	go vet ./...
@@ -84,11 +108,59 @@ static_checks() {
 	"$sc" -tags integration ./...
 
 	stage="shellcheck"
-	echo "== shellcheck scripts/*.sh bench/*.sh .ci/run"
-	shellcheck scripts/*.sh bench/*.sh .ci/run
+	echo "== shellcheck -x scripts/*.sh bench/*.sh .ci/run"
+	shellcheck -x scripts/*.sh bench/*.sh .ci/run
 
 	job_checks
 	vagrant_checks
+}
+
+# binary_imports prints "BINARY PACKAGE IMPORT" for each import of each package that a main package
+# of the module links (go list -deps: the packages the binary is built from, tests excluded).
+binary_imports() {
+	local mains main
+	mains="$(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./...)"
+	[[ -n "$mains" ]] || {
+		echo "test.sh: go list found no main package" >&2
+		return 1
+	}
+	for main in $mains; do
+		go list -deps -f '{{range .Imports}}{{$.ImportPath}} {{.}}{{"\n"}}{{end}}' "$main" |
+			sed "s|^|$main |"
+	done
+}
+
+# linked_test_helpers reads binary_imports' lines and prints one line for each test helper a binary
+# links, naming the packages that import it; fails if there is one.
+linked_test_helpers() {
+	awk -v helpers="${test_helpers[*]}" '
+		BEGIN { n = split(helpers, h, " ") }
+		function helper(p, i) { for (i = 1; i <= n; i++) if (p == h[i] || index(p, h[i] "/") == 1) return h[i]; return "" }
+		{ imported = helper($3) }
+		imported != "" && helper($2) == "" {
+			key = $1 " " imported
+			if (key in by) by[key] = by[key] ", " $2; else { by[key] = $2; found++ }
+		}
+		END {
+			for (key in by) {
+				split(key, f, " ")
+				printf "test.sh: binary %s links the test helper %s (imported by %s)\n", f[1], f[2], by[key]
+			}
+			exit found > 0
+		}' >&2
+}
+
+# request_path_knows_no_service fails if a package of the gateway's request path links a package
+# of stringsvc other than the shared ones (stringsvc/platform): the gateway knows a service only
+# through what it declares.
+request_path_knows_no_service() {
+	local module=github.com/example/gokit-nomad linked
+	linked="$(go list -deps ./gateway/discovery ./gateway/edge ./gateway/proxy ./gateway/routing ./gateway/status ./gateway/upstream |
+		grep "^$module/stringsvc/" | grep -v "^$module/stringsvc/platform/" || true)"
+	if [[ -n "$linked" ]]; then
+		echo "test.sh: the gateway's request path links stringsvc's own packages: ${linked//$'\n'/ }" >&2
+		return 1
+	fi
 }
 
 # job_checks: the job files are `nomad fmt` clean and valid, and the node template renders a valid

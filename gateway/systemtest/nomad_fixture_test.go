@@ -24,7 +24,7 @@ const nomadAddr = "http://127.0.0.1:4646"
 var repoRoot = filepath.Join("..", "..")
 
 // nomadAgent is a real Nomad agent: a dev agent (server and client) on 127.0.0.1 that startNomad
-// started, configured by scripts/nomad-config.sh like the one scripts/dev.sh starts (its client
+// started, configured by scripts/nomad-config.sh's dev mode (its client
 // state, allocation dirs and temporary files live in a directory of the test; its tasks in a
 // cgroup of the test's own), or a node of scripts/cluster.sh (only addr is set).
 type nomadAgent struct {

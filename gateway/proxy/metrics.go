@@ -38,15 +38,23 @@ type Metrics struct {
 	AdmissionWait metrics.Histogram
 }
 
+// fields returns a pointer to each of m's metrics, by kind.
+func (m *Metrics) fields() ([]*metrics.Counter, []*metrics.Histogram, []*metrics.Gauge) {
+	return []*metrics.Counter{&m.Attempts, &m.Retries, &m.Hedges, &m.RetryBudgetExhausted, &m.Failures, &m.BreakerTransitions, &m.Ejections, &m.Shed},
+		[]*metrics.Histogram{&m.AttemptDuration, &m.AdmissionWait},
+		[]*metrics.Gauge{&m.Panic, &m.Instances}
+}
+
 // with returns m with the label values bound on every metric.
 func (m Metrics) with(labelValues ...string) Metrics {
-	for _, c := range []*metrics.Counter{&m.Attempts, &m.Retries, &m.Hedges, &m.RetryBudgetExhausted, &m.Failures, &m.BreakerTransitions, &m.Ejections, &m.Shed} {
+	counters, histograms, gauges := m.fields()
+	for _, c := range counters {
 		*c = (*c).With(labelValues...)
 	}
-	for _, h := range []*metrics.Histogram{&m.AttemptDuration, &m.AdmissionWait} {
+	for _, h := range histograms {
 		*h = (*h).With(labelValues...)
 	}
-	for _, g := range []*metrics.Gauge{&m.Panic, &m.Instances} {
+	for _, g := range gauges {
 		*g = (*g).With(labelValues...)
 	}
 	return m
@@ -54,17 +62,18 @@ func (m Metrics) with(labelValues ...string) Metrics {
 
 // orDiscard returns m with every nil field replaced by a metric that records nothing.
 func (m Metrics) orDiscard() Metrics {
-	for _, c := range []*metrics.Counter{&m.Attempts, &m.Retries, &m.Hedges, &m.RetryBudgetExhausted, &m.Failures, &m.BreakerTransitions, &m.Ejections, &m.Shed} {
+	counters, histograms, gauges := m.fields()
+	for _, c := range counters {
 		if *c == nil {
 			*c = discard.NewCounter()
 		}
 	}
-	for _, h := range []*metrics.Histogram{&m.AttemptDuration, &m.AdmissionWait} {
+	for _, h := range histograms {
 		if *h == nil {
 			*h = discard.NewHistogram()
 		}
 	}
-	for _, g := range []*metrics.Gauge{&m.Panic, &m.Instances} {
+	for _, g := range gauges {
 		if *g == nil {
 			*g = discard.NewGauge()
 		}

@@ -105,7 +105,7 @@ func TestRefusedConnectionIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ep(context.Background(), Request{ContentType: jsonType, Body: []byte(`{}`)})
-	var nd NotDelivered
+	var nd interface{ NotDelivered() bool } // proxy.NotDelivered
 	if !errors.As(err, &nd) || !nd.NotDelivered() {
 		t.Fatalf("err = %v, want a refused connection, marked as never delivered", err)
 	}

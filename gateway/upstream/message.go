@@ -51,13 +51,9 @@ type Target struct {
 	Idempotent bool
 }
 
-// NotDelivered is implemented by errors of requests that cannot have reached the instance: no
-// connection to it could be made, or none was free in time. Package proxy retries such a
-// request even on a route that is not idempotent.
-type NotDelivered interface{ NotDelivered() bool }
-
 // dialError: no connection to the instance could be made (refused, unreachable, timed out).
-// It counts against the instance, but the request never reached it.
+// It counts against the instance, but the request never reached it (proxy.NotDelivered: proxy
+// retries it even on a route that is not idempotent).
 type dialError struct{ error }
 
 func (dialError) NotDelivered() bool { return true }
@@ -66,7 +62,7 @@ func (e dialError) Unwrap() error { return e.error }
 
 // poolFull is the error of a request that found every connection of the instance's pool busy
 // for MaxConnWait: it never left the gateway, so it says nothing about the instance
-// (proxy.NotSent), and it cannot have reached it.
+// (proxy.NotSent), and it cannot have reached it (proxy.NotDelivered).
 type poolFull struct{ error }
 
 func (poolFull) NotSent() bool { return true }

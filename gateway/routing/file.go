@@ -3,7 +3,6 @@ package routing
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2/hclsimple"
 
@@ -85,12 +84,12 @@ func (r fileRoute) spec(source string, def Defaults) (Spec, error) {
 	}
 	var err error
 	if r.TryTimeout != "" {
-		if d.TryTimeout, err = positive(r.TryTimeout); err != nil {
+		if d.TryTimeout, err = routetag.ParseDuration(r.TryTimeout); err != nil {
 			return Spec{}, fmt.Errorf("try_timeout: %w", err)
 		}
 	}
 	if r.Budget != "" {
-		if d.Budget, err = positive(r.Budget); err != nil {
+		if d.Budget, err = routetag.ParseDuration(r.Budget); err != nil {
 			return Spec{}, fmt.Errorf("budget: %w", err)
 		}
 	}
@@ -107,12 +106,4 @@ func (r fileRoute) spec(source string, def Defaults) (Spec, error) {
 		Policy:   def.policy(d),
 		Source:   source,
 	}, nil
-}
-
-func positive(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err == nil && d <= 0 {
-		err = fmt.Errorf("%s is not positive", s)
-	}
-	return d, err
 }

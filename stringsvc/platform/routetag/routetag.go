@@ -123,7 +123,7 @@ func Parse(tag string) (Declaration, error) {
 // CheckRoute refuses a method that is not an upper-case token and a path that is not absolute,
 // clean and free of query, fragment and spaces.
 func CheckRoute(method, path string) error {
-	if method == "" || strings.ToUpper(method) != method || strings.ContainsFunc(method, func(r rune) bool { return r < 'A' || r > 'Z' }) {
+	if method == "" || strings.ContainsFunc(method, func(r rune) bool { return r < 'A' || r > 'Z' }) {
 		return fmt.Errorf("method %q is not an upper-case HTTP method", method)
 	}
 	switch {
@@ -160,9 +160,9 @@ func (d *Declaration) setOption(opt string) error {
 			err = errors.New("must be at least 1")
 		}
 	case "try-timeout":
-		d.TryTimeout, err = positiveDuration(value)
+		d.TryTimeout, err = ParseDuration(value)
 	case "budget":
-		d.Budget, err = positiveDuration(value)
+		d.Budget, err = ParseDuration(value)
 	case "body-limit":
 		d.BodyLimit, err = ParseSize(value)
 	default:
@@ -171,7 +171,8 @@ func (d *Declaration) setOption(opt string) error {
 	return err
 }
 
-func positiveDuration(s string) (time.Duration, error) {
+// ParseDuration reads a positive Go duration: "250ms", "2s".
+func ParseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err == nil && d <= 0 {
 		err = errors.New("must be positive")

@@ -52,14 +52,14 @@ func (s Spec) Declared() bool { return s.Source == SourceConsul }
 func (s Spec) DeclarationKey() string { return s.Method + " " + s.Upstream }
 
 // Defaults are the gateway's policy for what a route does not set (its flags). Idempotent is
-// not among them: it follows the method (routetag.IdempotentMethod).
+// not among them: it follows the method (routetag.IdempotentMethod). BodyLimit is also the most
+// a route may declare: the HTTP server reads no more.
 type Defaults struct {
-	Attempts     int
-	TryTimeout   time.Duration
-	Budget       time.Duration
-	Hedge        bool
-	BodyLimit    int64
-	MaxBodyLimit int64 // no route may accept more: the HTTP server reads no more
+	Attempts   int
+	TryTimeout time.Duration
+	Budget     time.Duration
+	Hedge      bool
+	BodyLimit  int64
 }
 
 // FromDeclaration is the route a service declares with one tag: served at /<service><path>.
@@ -82,7 +82,7 @@ func (def Defaults) policy(d routetag.Declaration) Policy {
 		TryTimeout: cmp.Or(d.TryTimeout, def.TryTimeout),
 		Budget:     cmp.Or(d.Budget, def.Budget),
 		Hedge:      def.Hedge,
-		BodyLimit:  min(cmp.Or(d.BodyLimit, def.BodyLimit), def.MaxBodyLimit),
+		BodyLimit:  min(cmp.Or(d.BodyLimit, def.BodyLimit), def.BodyLimit),
 	}
 	if d.Hedge != nil {
 		p.Hedge = *d.Hedge

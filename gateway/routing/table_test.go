@@ -52,7 +52,7 @@ func (b *recordingBackend) take() []string {
 	return e
 }
 
-var defaults = Defaults{Attempts: 3, TryTimeout: 250 * time.Millisecond, Budget: time.Second, Hedge: true, BodyLimit: 1 << 20, MaxBodyLimit: 1 << 20}
+var defaults = Defaults{Attempts: 3, TryTimeout: 250 * time.Millisecond, Budget: time.Second, Hedge: true, BodyLimit: 1 << 20}
 
 func newTestTable(t *testing.T) (*Table, *recordingBackend) {
 	t.Helper()

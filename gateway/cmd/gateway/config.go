@@ -148,5 +148,5 @@ func parseConfig(args []string) (config, error) {
 // routeDefaults are the policy of a route that sets none of its own.
 func (c config) routeDefaults() routing.Defaults {
 	return routing.Defaults{Attempts: c.retry.Attempts, TryTimeout: c.retry.TryTimeout, Budget: c.retry.Budget,
-		Hedge: c.retry.Hedge, BodyLimit: c.bodyLimit, MaxBodyLimit: c.bodyLimit}
+		Hedge: c.retry.Hedge, BodyLimit: c.bodyLimit}
 }

@@ -36,7 +36,7 @@ func serve(handler fasthttp.RequestHandler, method, path, body string) (int, str
 // echo is an endpoint that answers {"echo":<request body>} as JSON.
 func echo(_ context.Context, request any) (any, error) {
 	body := append([]byte(`{"echo":`), append(request.(upstream.Request).Body, '}')...)
-	return upstream.Response{Status: http.StatusOK, Body: body, ContentType: jsonContentType}, nil
+	return upstream.Response{Status: http.StatusOK, Body: body, ContentType: JSONContentType}, nil
 }
 
 func failing(err error) endpoint.Endpoint {
@@ -45,7 +45,7 @@ func failing(err error) endpoint.Endpoint {
 
 func TestEndpointHandlerPassesBytesBothWays(t *testing.T) {
 	status, ctype, body, _ := serve(EndpointHandler("x", limit, echo, quietLog(t)), http.MethodPost, "/x", `{"s":"foo"}`)
-	if status != 200 || ctype != jsonContentType || body != `{"echo":{"s":"foo"}}` {
+	if status != 200 || ctype != JSONContentType || body != `{"echo":{"s":"foo"}}` {
 		t.Fatalf("got %d (%s) %s", status, ctype, body)
 	}
 }
@@ -75,7 +75,7 @@ func TestEndpointHandlerPassesTheQueryTheContentTypeAndTheStatus(t *testing.T) {
 }
 
 func TestEndpointHandlerErrors(t *testing.T) {
-	instance400 := &upstream.StatusError{Status: 400, Body: []byte(`{"err":"empty string"}`), ContentType: jsonContentType}
+	instance400 := &upstream.StatusError{Status: 400, Body: []byte(`{"err":"empty string"}`), ContentType: JSONContentType}
 	for _, tc := range []struct {
 		name   string
 		err    error
@@ -93,7 +93,7 @@ func TestEndpointHandlerErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, ctype, body, ctx := serve(EndpointHandler("x", limit, failing(tc.err), quietLog(t)), http.MethodPost, "/x", `{}`)
-			if status != tc.status || ctype != jsonContentType || body != tc.body {
+			if status != tc.status || ctype != JSONContentType || body != tc.body {
 				t.Fatalf("got %d (%s) %s, want %d %s", status, ctype, body, tc.status, tc.body)
 			}
 			if retryAfter := string(ctx.Response.Header.Peek("Retry-After")); (status == 503) != (retryAfter == "1") {
@@ -155,7 +155,7 @@ func TestServerRefusesOversizedBodiesAsJSON(t *testing.T) {
 	head := fmt.Sprintf("POST /stringsvc/uppercase HTTP/1.1\r\nHost: gateway\r\nContent-Length: %d\r\n\r\n", 2*DefaultLimits().MaxBodyBytes+1)
 	resp := rawExchange(t, func(*fasthttp.RequestCtx) { called = true }, head)
 	want := `{"err":"request body is larger than 1048576 bytes"}`
-	if resp.StatusCode() != 413 || string(resp.Body()) != want || string(resp.Header.ContentType()) != jsonContentType {
+	if resp.StatusCode() != 413 || string(resp.Body()) != want || string(resp.Header.ContentType()) != JSONContentType {
 		t.Fatalf("got %d (%s) %s, want 413 %s", resp.StatusCode(), resp.Header.ContentType(), resp.Body(), want)
 	}
 	if called {

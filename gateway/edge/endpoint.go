@@ -16,8 +16,8 @@ import (
 	"github.com/example/gokit-nomad/stringsvc/platform/requestid"
 )
 
-// jsonContentType is the Content-Type of the gateway's own answers.
-const jsonContentType = "application/json; charset=utf-8"
+// JSONContentType is the Content-Type of the gateway's own JSON answers.
+const JSONContentType = "application/json; charset=utf-8"
 
 // EndpointHandler serves one route: the request goes to ep as an upstream.Request (its body as
 // it came: the instances validate it; its Content-Type and query string), and ep's
@@ -120,6 +120,6 @@ type errorBody struct {
 func writeError(ctx *fasthttp.RequestCtx, code int, err error) {
 	body, _ := json.Marshal(errorBody{Err: err.Error()}) // a struct of one string always marshals
 	ctx.SetStatusCode(code)
-	ctx.SetContentType(jsonContentType)
+	ctx.SetContentType(JSONContentType)
 	ctx.SetBody(body)
 }

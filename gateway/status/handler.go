@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
+	"github.com/example/gokit-nomad/gateway/edge"
 	"github.com/example/gokit-nomad/gateway/proxy"
 )
 
@@ -44,7 +45,7 @@ func Handler(routes RoutesSource, board *proxy.StatusBoard, sightings *discovery
 		report := Build(routes, board, sightings, time.Now())
 		ctx.Response.Header.Set("Cache-Control", "no-store")
 		if !wantsHTML(ctx) {
-			ctx.SetContentType("application/json; charset=utf-8")
+			ctx.SetContentType(edge.JSONContentType)
 			_ = json.NewEncoder(ctx).Encode(report) // a Report always encodes; ctx's writer cannot fail
 			return
 		}

@@ -77,6 +77,6 @@ const (
 
 // health answers the gateway's own liveness check.
 func health(ctx *fasthttp.RequestCtx) {
-	ctx.SetContentType("application/json; charset=utf-8")
+	ctx.SetContentType(edge.JSONContentType)
 	ctx.SetBodyString(`{"status":"ok"}`)
 }

@@ -70,7 +70,7 @@ func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, lo
 				logger.Info(msgCatalogShown, "services", len(services))
 			}
 		}
-		if !hidden && report != nil {
+		if !hidden {
 			// An empty catalog shown to a gateway without a token says nothing of the services.
 			report(w.update(services, time.Now()))
 		}

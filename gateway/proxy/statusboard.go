@@ -75,7 +75,7 @@ type RouteStatus struct {
 	HedgesSent, HedgesWon uint64
 }
 
-// Snapshot returns every instance endpoint, sorted by instance, then route.
+// Snapshot returns every instance endpoint, sorted by service, instance, then route.
 func (r *StatusBoard) Snapshot() []EndpointStatus {
 	r.mu.RLock()
 	members := make([]*member, 0, len(r.endpoints))
@@ -89,7 +89,7 @@ func (r *StatusBoard) Snapshot() []EndpointStatus {
 		out = append(out, m.status(now))
 	}
 	slices.SortFunc(out, func(a, b EndpointStatus) int {
-		return cmp.Or(cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Route, b.Route))
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Route, b.Route))
 	})
 	return out
 }

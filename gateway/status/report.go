@@ -7,8 +7,6 @@
 package status
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	"github.com/example/gokit-nomad/gateway/discovery"
@@ -150,9 +148,7 @@ func Build(routes RoutesSource, board *proxy.StatusBoard, sightings *discovery.S
 				MeanWaitMillis: millis(a.MeanWait), MeanTimeMillis: millis(a.MeanTime), Waited: a.Waited, Shed: a.Shed}
 		}
 	}
-	endpoints := board.Snapshot()
-	slices.SortStableFunc(endpoints, func(a, b proxy.EndpointStatus) int { return cmp.Compare(a.Service, b.Service) })
-	for _, ep := range endpoints { // by service, then instance: an instance's routes are adjacent
+	for _, ep := range board.Snapshot() { // by service, then instance: an instance's routes are adjacent
 		svc := byName[ep.Service]
 		if svc == nil {
 			continue

@@ -36,10 +36,9 @@ type parts struct {
 // gateway is the assembled request path: the route table decides which routes are live, the
 // backend builds each, the router serves them beside the gateway's own pages.
 type gateway struct {
-	handler fasthttp.RequestHandler
-	table   *routing.Table
-	router  *edge.Router
-	close   func()
+	table  *routing.Table
+	router *edge.Router
+	close  func()
 }
 
 // newGateway serves the routes of its table (empty until the catalog or the routes file fills
@@ -62,7 +61,6 @@ func newGateway(p parts) *gateway {
 		edge.Binding{Method: http.MethodGet, Path: statusPath, Handler: status.Handler(g.table, board, p.sightings)},
 	)
 	b.router = g.router // the table publishes through it from its first change on
-	g.handler = g.router.Serve
 	g.close = func() { g.table.Close(); failures.Close() }
 	return g
 }

@@ -67,7 +67,7 @@ func startGatewayOf(tb testing.TB, instances []string, change func(*parts)) (*ga
 	if err != nil {
 		tb.Fatal(err)
 	}
-	server := edge.NewServer(g.handler, hclog.NewNullLogger(), edge.DefaultLimits())
+	server := edge.NewServer(g.router.Serve, hclog.NewNullLogger(), edge.DefaultLimits())
 	go func() { _ = server.Serve(linger.OnClose(ln)) }()
 	tb.Cleanup(func() { _ = server.Shutdown() })
 	return g, "http://" + ln.Addr().String()

@@ -82,11 +82,19 @@ func run(cfg config, logger hclog.Logger) error {
 	})
 	defer g.close()
 	g.table.SetFile(cfg.fileRoutes)
-	go discovery.WatchCatalog(discoveryCtx, consul, discovery.CatalogSettings{Wait: cfg.consulWait, Grace: cfg.routeGrace}, discoveryLog,
-		func(catalog discovery.Catalog) {
-			g.table.SetCatalog(catalog)
-			g.router.Ready()
-		})
+	// The catalog watch ends before the routes close (defers run last-in first-out): no route
+	// opens after them.
+	watchCtx, stopWatch := context.WithCancel(discoveryCtx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		discovery.WatchCatalog(watchCtx, consul, discovery.CatalogSettings{Wait: cfg.consulWait, Grace: cfg.routeGrace}, discoveryLog,
+			func(catalog discovery.Catalog) {
+				g.table.SetCatalog(catalog)
+				g.router.Ready()
+			})
+	}()
+	defer func() { stopWatch(); <-watched }()
 	go reloadOnHangup(ctx, cfg, g.table, logger.Named("routes"))
 
 	if cfg.pprofListen != "" {
@@ -100,7 +108,7 @@ func run(cfg config, logger hclog.Logger) error {
 	}
 	limits := edge.DefaultLimits()
 	limits.MaxBodyBytes = int(cfg.bodyLimit)
-	server := edge.NewServer(g.handler, logger.Named("http"), limits)
+	server := edge.NewServer(g.router.Serve, logger.Named("http"), limits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "routes_file", cfg.routesFile)

@@ -44,6 +44,11 @@ const SourceConsul = "consul"
 // the gateway's metrics.
 func (s Spec) Key() string { return s.Method + " " + s.Path }
 
+// Claim says whose claim on the route s is: "service stringsvc at /uppercase (consul)".
+func (s Spec) Claim() string {
+	return "service " + s.Service + " at " + s.Upstream + " (" + s.Source + ")"
+}
+
 // Declared reports whether the service declared the route itself: then only the instances
 // that declare it serve it (discovery.Declarations), keyed by DeclarationKey.
 func (s Spec) Declared() bool { return s.Source == SourceConsul }

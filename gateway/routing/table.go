@@ -2,7 +2,6 @@ package routing
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -134,7 +133,7 @@ func (t *Table) apply() {
 	for _, c := range conflicts {
 		if !slices.Contains(t.conflicts, c) {
 			t.logger.Warn("route conflict: the first claim stays", "route", c.Refused.Key(),
-				"kept", describe(c.Kept), "refused", describe(c.Refused))
+				"kept", c.Kept.Claim(), "refused", c.Refused.Claim())
 		}
 	}
 	t.conflicts = conflicts
@@ -175,8 +174,6 @@ func (t *Table) liveSorted() []Live {
 }
 
 func sameOwner(a, b Spec) bool { return a.Source == b.Source && a.Service == b.Service }
-
-func describe(s Spec) string { return fmt.Sprintf("%s from %s (%s)", s.Service, s.Source, s.Upstream) }
 
 // Snapshot is the table as it is now, for the status page.
 type Snapshot struct {

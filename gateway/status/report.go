@@ -161,16 +161,12 @@ func Build(routes RoutesSource, board *proxy.StatusBoard, sightings *discovery.S
 	}
 	for _, c := range table.Conflicts {
 		report.Conflicts = append(report.Conflicts, ConflictReport{Route: c.Refused.Key(),
-			Kept: describe(c.Kept), Refused: describe(c.Refused)})
+			Kept: c.Kept.Claim(), Refused: c.Refused.Claim()})
 	}
 	for _, inv := range table.Invalid {
 		report.InvalidTags = append(report.InvalidTags, InvalidTag(inv))
 	}
 	return report
-}
-
-func describe(s routing.Spec) string {
-	return "service " + s.Service + " at " + s.Upstream + " (" + s.Source + ")"
 }
 
 func routeState(ep proxy.EndpointStatus) RouteState {

@@ -138,12 +138,12 @@ parse_wrk() {
 	done
 }
 
-# run_wrk URL SECONDS OUT [CONNECTIONS]: one bounded wrk run (POST via post.lua, CONNECTIONS
-# connections, default BENCH_CONNECTIONS, 2 threads, 10 s request timeout) with its output in OUT;
-# then parse_wrk OUT.
+# run_wrk URL SECONDS OUT [CONNECTIONS [BODY_FILE]]: one bounded wrk run (POST via post.lua,
+# CONNECTIONS connections, default BENCH_CONNECTIONS, 2 threads, 10 s request timeout; the body of
+# BODY_FILE, default or empty: post.lua's small one) with its output in OUT; then parse_wrk OUT.
 run_wrk() {
-	local url="$1" secs="$2" out="$3" conns="${4:-$BENCH_CONNECTIONS}"
-	timeout --kill-after=5 "$((secs + 30))" \
+	local url="$1" secs="$2" out="$3" conns="${4:-$BENCH_CONNECTIONS}" body_file="${5:-}"
+	BENCH_BODY_FILE="$body_file" timeout --kill-after=5 "$((secs + 30))" \
 		wrk -t 2 -c "$conns" -d "${secs}s" --timeout 10s \
 		-s "$BENCH_DIR/post.lua" "$url" >"$out" 2>&1 || {
 		cat "$out" >&2

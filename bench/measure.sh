@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # measure.sh - the measuring part of bench/run.sh: Consul, three stringsvc backends and each proxy
-# in turn (the gateway, nginx, HAProxy, Caddy), clean runs, fault runs, a load spike and gray
-# failures (a graysvc in place of one backend) with wrk; writes one TSV row per run.
+# in turn (the gateway, nginx, HAProxy, Caddy), clean runs, scaling curves (wrk connections,
+# backends, body size), fault runs, a load spike and gray failures (a graysvc in place of one
+# backend) with wrk; writes one TSV row per run.
 #
 # Usage: (started by bench/run.sh, inside a loopback-only network namespace of its own, where it
 #        is PID 1 of a PID namespace, so everything it starts dies with it)
 #        bench/measure.sh RUN_DIR TSV CONSUL_BIN
 # Reads BENCH_DIR, BENCH_PROXIES, BENCH_FAULTS, BENCH_CONNECTIONS, BENCH_SPIKE_CONNECTIONS,
-# BENCH_DURATION, BENCH_WARMUP and BENCH_LONG_DURATION from the environment (run.sh sets them).
+# BENCH_DURATION, BENCH_WARMUP, BENCH_LONG_DURATION, BENCH_SCALING, BENCH_SCALING_CONNECTIONS,
+# BENCH_SCALING_INSTANCES and BENCH_SCALING_BODIES (sizes in bytes, or "small") from the
+# environment (run.sh sets and checks them).
 # Binaries: RUN_DIR/bin/gateway, RUN_DIR/bin/stringsvc and RUN_DIR/bin/graysvc (run.sh's snapshot
 # of bin/).
 set -euo pipefail
@@ -24,7 +27,10 @@ read -ra proxies <<<"$BENCH_PROXIES"
 declare -A port=([gateway]=8080 [nginx]=8081 [haproxy]=8082 [caddy]=8083)
 backends=(9101 9102 9103)
 victim=9102 # the backend the kill and freeze scenarios hit, and a graysvc replaces
-body='{"s":"hello"}'
+# instances: how many backends run, on ports 9101 to 9100+instances: the three above, but for
+# the scale-instances runs (at most 30: ports 9101 to 9130).
+instances="${#backends[@]}"
+body='{"s":"hello"}' # post.lua's small body
 # The graysvc flags of each gray-failure scenario.
 declare -A gray_flags=(
 	[slow]="-delay 50ms"
@@ -39,12 +45,16 @@ declare -A pid=()
 # cleanup: the proxy first, then the backends together (they deregister and drain 3 s), Consul last.
 cleanup() {
 	local name
+	local -a names=(proxy)
 	trap - EXIT INT TERM
-	for name in proxy "${backends[@]/#/be}"; do
+	for name in "${!pid[@]}"; do
+		if [[ "$name" == be* ]]; then names+=("$name"); fi
+	done
+	for name in "${names[@]}"; do
 		if [[ -n "${pid[$name]:-}" ]]; then kill -CONT "${pid[$name]}" 2>/dev/null || true; fi # a frozen one too
 		if [[ -n "${pid[$name]:-}" ]]; then kill -TERM "${pid[$name]}" 2>/dev/null || true; fi
 	done
-	for name in proxy "${backends[@]/#/be}" consul; do
+	for name in "${names[@]}" consul; do
 		if [[ -n "${pid[$name]:-}" ]]; then stop_pid "${pid[$name]}" 10; fi
 	done
 }
@@ -55,12 +65,20 @@ trap 'exit 143' TERM
 # Refuse to send any load unless the only network interface is lo.
 [[ "$(ip -o link show | awk -F': ' '{ print $2 }')" == lo ]] || die "not in a loopback-only network namespace"
 
-# wrk, the proxies and the backends inherit this: the spike's thousands of client connections,
-# each with an upstream one at the proxy, need far more descriptors than the usual 1024. 65536
-# where allowed, else the hard limit (a container may forbid raising it).
+# wrk, the proxies and the backends inherit this: the thousands of client connections of the
+# spike and of the largest scale-connections point, each with an upstream one at the proxy, need
+# far more descriptors than the usual 1024. 65536 where allowed, else the hard limit (a container
+# may forbid raising it).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-(($(ulimit -n) >= 4 * BENCH_SPIKE_CONNECTIONS)) ||
-	log "WARNING: open files limit $(ulimit -n) is low for $BENCH_SPIKE_CONNECTIONS spike connections"
+most_connections="$BENCH_CONNECTIONS"
+if [[ " $BENCH_FAULTS " == *" spike "* ]]; then most_connections="$BENCH_SPIKE_CONNECTIONS"; fi
+if [[ " $BENCH_SCALING " == *" connections "* ]]; then
+	for point in $BENCH_SCALING_CONNECTIONS; do
+		((point <= most_connections)) || most_connections="$point"
+	done
+fi
+(($(ulimit -n) >= 4 * most_connections)) ||
+	log "WARNING: open files limit $(ulimit -n) is low for $most_connections connections (spike or scale-connections)"
 
 # --- Consul and the backends ---------------------------------------------------------------------
 
@@ -85,8 +103,10 @@ passing() {
 	curl -fsS --max-time 2 '127.0.0.1:8500/v1/health/service/stringsvc?passing' |
 		jq --argjson port "${1:-0}" '[.[] | select($port == 0 or .Service.Port == $port)] | length'
 }
-all_passing() { [[ "$(passing)" == 3 ]]; }
+all_passing() { [[ "$(passing)" == "${#backends[@]}" ]]; }
 port_passing() { [[ "$(passing "$1")" == 1 ]]; }
+# n_passing N: exactly N stringsvc instances pass in Consul.
+n_passing() { [[ "$(passing)" == "$1" ]]; }
 
 # start_backend PORT [GRAYSVC_FLAGS...]: a stringsvc on PORT, or with flags a graysvc (it
 # registers as stringsvc and passes its check, but degrades its answers as the flags say).
@@ -125,11 +145,45 @@ healthy() {
 	wait_until 30 "3 stringsvc instances passing in Consul" all_passing || die "backends not passing"
 }
 
+# set_instances N: exactly N backends, stringsvc on ports 9101 to 9100+N (start the missing ones;
+# SIGTERM those above together, then wait for each to exit), the peers' configs rendered and
+# checked for them, and exactly N passing in Consul.
+set_instances() {
+	local n="$1" p
+	local -a stopping=()
+	for ((p = 9101; p <= 9130; p++)); do
+		if ((p <= 9100 + n)); then
+			if [[ -n "${pid[be$p]:-}" ]] && alive "${pid[be$p]}"; then continue; fi
+			start_backend "$p"
+		elif [[ -n "${pid[be$p]:-}" ]]; then
+			kill -TERM "${pid[be$p]}" 2>/dev/null || true
+			stopping+=("$p")
+		fi
+	done
+	for p in "${stopping[@]}"; do stop_backend "$p"; done
+	instances="$n"
+	validate_configs
+	wait_until 60 "exactly $n stringsvc instances passing in Consul" n_passing "$n" ||
+		die "not exactly $n backends passing in Consul"
+}
+
 # --- the proxies ---------------------------------------------------------------------------------
 
-# render NAME TEMPLATE: the config template with the run dir and NAME's port filled in.
+# render NAME TEMPLATE: the config template with the run dir and NAME's port filled in, and each
+# line holding @SERVER@ written once per running backend (instances of them): @SERVER@ its
+# address, @INDEX@ its number from 1.
 render() {
-	sed -e "s#@RUN@#$run#g" -e "s#@PORT@#${port[$1]}#g" "$BENCH_DIR/config/$2.tmpl" >"$run/$2"
+	awk -v run="$run" -v port="${port[$1]}" -v n="$instances" '
+		{ gsub(/@RUN@/, run); gsub(/@PORT@/, port) }
+		!/@SERVER@/ { print; next }
+		{
+			for (i = 1; i <= n; i++) {
+				line = $0
+				gsub(/@SERVER@/, "127.0.0.1:" (9100 + i), line)
+				gsub(/@INDEX@/, i, line)
+				print line
+			}
+		}' "$BENCH_DIR/config/$2.tmpl" >"$run/$2"
 }
 
 caddy_env=(GOMAXPROCS=2 HOME="$run/caddy-home" XDG_DATA_HOME="$run/caddy-home" XDG_CONFIG_HOME="$run/caddy-home")
@@ -179,6 +233,31 @@ url() {
 }
 answers() { [[ "$(curl -fsS --max-time 2 -H 'Content-Type: application/json' -d "$body" "$1")" == '{"v":"HELLO"}' ]]; }
 
+# make_body BYTES FILE: a JSON body of BYTES bytes in FILE: {"s":"abc...xyzabc..."}, BYTES - 8
+# lowercase letters.
+make_body() {
+	awk -v n="$(($1 - 8))" 'BEGIN {
+		a = "abcdefghijklmnopqrstuvwxyz"
+		printf "{\"s\":\""
+		for (; n >= 26; n -= 26) printf "%s", a
+		printf "%s\"}", substr(a, 1, n)
+	}' >"$2"
+	[[ "$(stat -c %s "$2")" == "$1" ]] || die "make_body: $2 is not $1 bytes"
+}
+
+# passes_body NAME FILE: one POST of FILE through NAME is answered 200 with FILE's string in upper
+# case (dies if not: a proxy that refuses or mangles big bodies must not be measured).
+passes_body() {
+	local name="$1" file="$2" code want
+	code="$(curl -sS --max-time 10 -o "$run/body-check-$name.out" -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary "@$file" "$(url "$name")")" || code="no answer (curl failed)"
+	[[ "$code" == 200 ]] ||
+		die "$name answered $code to a POST of $(stat -c %s "$file") bytes (want 200); answer in $run/body-check-$name.out, logs in $run"
+	want="$(tr '[:lower:]' '[:upper:]' <"$file" | sed 's/^{"S":/{"v":/')"
+	[[ "$(<"$run/body-check-$name.out")" == "$want" ]] ||
+		die "$name answered 200 to a POST of $(stat -c %s "$file") bytes, but not with its string in upper case; answer in $run/body-check-$name.out"
+}
+
 # --- one run -------------------------------------------------------------------------------------
 
 # sample: note the machine's and this namespace's CPU ticks, and the time, for disturbance.
@@ -201,14 +280,17 @@ disturbance() {
 		}'
 }
 
-# record SCENARIO PROXY CPU_TICKS RSS_KIB [UPSTREAM [CONNECTIONS]]: append the figures of the last
-# run_wrk (W), the disturbance since sample, the run's connections (default BENCH_CONNECTIONS) and
-# the requests the backends counted during it ("-": not measured) to the TSV.
+# record SCENARIO PROXY CPU_TICKS RSS_KIB [UPSTREAM [CONNECTIONS [INSTANCES [BODY_BYTES]]]]: append
+# the figures of the last run_wrk (W), the disturbance since sample, the requests the backends
+# counted during the run ("-": not measured), its connections (default BENCH_CONNECTIONS), the
+# backends behind the proxy (default 3) and the size of the request body (default the small one's)
+# to the TSV.
 record() {
 	local other steal
 	read -r other steal <<<"$(disturbance)"
 	awk -v OFS='\t' -v sc="$1" -v px="$2" -v ticks="$3" -v rss="$4" -v other="$other" -v steal="$steal" \
 		-v tck="$clk_tck" -v up="${5:--}" -v conns="${6:-$BENCH_CONNECTIONS}" \
+		-v inst="${7:-${#backends[@]}}" -v bytes="${8:-${#body}}" \
 		-v req="${W[requests]}" -v dur="${W[duration_us]}" -v c="${W[connect]}" -v r="${W[read]}" \
 		-v w="${W[write]}" -v st="${W[status]}" -v to="${W[timeout]}" \
 		-v p50="${W[p50_us]}" -v p99="${W[p99_us]}" -v mx="${W[max_us]}" 'BEGIN {
@@ -219,30 +301,38 @@ record() {
 			print sc, px, sprintf("%.2f", dur / 1e6), req, c, r, w, st, to, failed, total,
 				sprintf("%.0f", (req - st) / (dur / 1e6)), sprintf("%.3f", p50 / 1000),
 				sprintf("%.3f", p99 / 1000), sprintf("%.3f", mx / 1000), cpu, mib, other, steal,
-				conns, up, extra
+				conns, up, extra, inst, bytes
 		}' >>"$tsv"
 }
 
-# clean NAME: warm-up, then the measured run with the proxy's CPU time and peak RSS.
+# clean NAME [SCENARIO CONNECTIONS [BODY_FILE]]: a fresh proxy (none for direct), a warm-up, then
+# the measured run with the proxy's CPU time and peak RSS, as a row SCENARIO (default clean) at
+# CONNECTIONS (default BENCH_CONNECTIONS) on the running backends, with the body of BODY_FILE
+# (default or empty: the small one; a file's is first sent once through the proxy: passes_body).
 clean() {
-	local name="$1" target="" t0 t1
+	local name="$1" scenario="${2:-clean}" conns="${3:-$BENCH_CONNECTIONS}" file="${4:-}" target="" t0 t1
+	local bytes="${#body}" out
+	[[ -z "$file" ]] || bytes="$(stat -c %s "$file")"
+	out="$run/wrk-$scenario-$name.out"
+	[[ "$scenario" == clean ]] || out="$run/wrk-$scenario-$conns-$instances-$bytes-$name.out"
 	[[ "$name" == direct ]] || {
 		start_proxy "$name"
 		target="${pid[proxy]}"
 	}
-	log "clean: $name: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
-	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out"
+	[[ -z "$file" ]] || passes_body "$name" "$file"
+	log "$scenario: $name: $conns connections, $instances backends, $bytes-byte body: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
+	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out" "$conns" "$file"
 	[[ -z "$target" ]] || t0="$(cpu_ticks "$target")"
 	sample
-	run_wrk "$(url "$name")" "$BENCH_DURATION" "$run/wrk-clean-$name.out"
+	run_wrk "$(url "$name")" "$BENCH_DURATION" "$out" "$conns" "$file"
 	if [[ -z "$target" ]]; then
-		record clean "$name" - -
+		record "$scenario" "$name" - - - "$conns" "$instances" "$bytes"
 	else
 		t1="$(cpu_ticks "$target")"
-		record clean "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")"
+		record "$scenario" "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")" - "$conns" "$instances" "$bytes"
 		stop_proxy
 	fi
-	log "clean: $name: ${W[requests]} requests, p99 ${W[p99_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
+	log "$scenario: $name: ${W[requests]} requests, $(tail -n 1 "$tsv" | cut -f10) failed, p99 ${W[p99_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
 }
 
 # The faults, each started a third of the way into the run.
@@ -294,14 +384,18 @@ fault() {
 
 # --- load spike and gray failures: what the proxies cost upstream -------------------------------
 
-# upstream_total: stringsvc_requests_total summed over the three backends: the requests they
-# served (a graysvc counts its injected failures and delayed answers too); fails if one of them
-# does not answer.
+# served PORT: the backend's stringsvc_requests_total, the requests it served (a graysvc counts
+# its injected failures and delayed answers too); fails if it does not answer.
+served() {
+	curl -fsS --max-time 5 "127.0.0.1:$1/metrics" |
+		awk '/^stringsvc_requests_total\{/ { t += $NF } END { printf "%.0f\n", t }'
+}
+
+# upstream_total: served summed over the three backends; fails if one of them does not answer.
 upstream_total() {
 	local p n sum=0
 	for p in "${backends[@]}"; do
-		n="$(curl -fsS --max-time 5 "127.0.0.1:$p/metrics" |
-			awk '/^stringsvc_requests_total\{/ { t += $NF } END { printf "%.0f\n", t }')" || return 1
+		n="$(served "$p")" || return 1
 		sum=$((sum + n))
 	done
 	echo "$sum"
@@ -383,9 +477,62 @@ gray_scenario() {
 	healthy
 }
 
+# --- scaling curves: what more connections, backends or bytes cost ------------------------------
+
+# all_served: served of each running backend (ports 9101 to 9100+instances), one a line.
+all_served() {
+	local p
+	for ((p = 9101; p <= 9100 + instances; p++)); do served "$p" || return 1; done
+}
+
+# scale_instances_point NAME: clean NAME at BENCH_CONNECTIONS as a scale-instances row; warns if
+# one of the backends served nothing meanwhile (the proxy did not spread the load over all).
+scale_instances_point() {
+	local name="$1" before after idle
+	before="$(all_served)" || die "cannot read the backends' /metrics"
+	clean "$name" scale-instances "$BENCH_CONNECTIONS"
+	after="$(all_served)" || die "cannot read the backends' /metrics"
+	idle="$(paste <(echo "$before") <(echo "$after") | awk '$2 == $1 { printf " :%d", 9100 + NR }')"
+	[[ -z "$idle" ]] || log "WARNING: scale-instances: $name sent nothing to backend$idle of $instances"
+}
+
+# scale DIMENSION: for each point of BENCH_SCALING_<DIMENSION> in turn, a fresh process of each
+# proxy measured (clean) at that point, everything else as usual (3 backends, BENCH_CONNECTIONS,
+# the small body); rows scale-DIMENSION. The instances dimension ends on the usual 3 backends.
+scale() {
+	local dimension="$1" point name file
+	healthy
+	case "$dimension" in
+	connections)
+		for point in $BENCH_SCALING_CONNECTIONS; do
+			for name in "${proxies[@]}"; do clean "$name" scale-connections "$point"; done
+		done
+		;;
+	instances)
+		for point in $BENCH_SCALING_INSTANCES; do
+			log "scale-instances: $point backends"
+			set_instances "$point"
+			for name in "${proxies[@]}"; do scale_instances_point "$name"; done
+		done
+		log "scale-instances: back to ${#backends[@]} backends"
+		set_instances "${#backends[@]}"
+		;;
+	body)
+		for point in $BENCH_SCALING_BODIES; do
+			file=""
+			if [[ "$point" != small ]]; then
+				file="$run/body-$point.json"
+				make_body "$point" "$file"
+			fi
+			for name in "${proxies[@]}"; do clean "$name" scale-body "$BENCH_CONNECTIONS" "$file"; done
+		done
+		;;
+	esac
+}
+
 # --- the run -------------------------------------------------------------------------------------
 
-printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\tconnections\tupstream_requests\textra_upstream_pct\n' >"$tsv"
+printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\tconnections\tupstream_requests\textra_upstream_pct\tinstances\tbody_bytes\n' >"$tsv"
 validate_configs
 log "starting Consul and backends ${backends[*]}"
 start_consul
@@ -393,6 +540,9 @@ healthy
 
 for name in direct "${proxies[@]}"; do
 	clean "$name"
+done
+for dimension in $BENCH_SCALING; do
+	scale "$dimension"
 done
 for scenario in $BENCH_FAULTS; do
 	case "$scenario" in

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# report.sh - turn the TSV that bench/measure.sh wrote into the markdown report and the PNG chart.
+# report.sh - turn the TSV that bench/measure.sh wrote into the markdown report and the PNG charts.
 #
 # Usage: bench/report.sh TSV OUT_PREFIX      writes OUT_PREFIX.md, OUT_PREFIX.png and, when the TSV
-#                                            has spike or gray-failure rows, OUT_PREFIX-gray.png
+#                                            has spike or gray-failure rows, OUT_PREFIX-gray.png;
+#                                            for each scaling curve it has rows of,
+#                                            OUT_PREFIX-connections.png, -instances.png, -body.png
 # Reads BENCH_DATE, BENCH_COMMAND, BENCH_VERSIONS, BENCH_ELAPSED, BENCH_CONNECTIONS, BENCH_DURATION,
 # BENCH_WARMUP and BENCH_LONG_DURATION from the environment (bench/run.sh sets them). TSVs from
-# before the spike and gray-failure scenarios (19 columns, no upstream counts) still work.
+# before the spike and gray-failure scenarios (19 columns, no upstream counts) or before the
+# scaling curves (22 columns, no instances and body_bytes) still work.
 set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +25,8 @@ scenarios="clean kill freeze rolling consul"
 # The spike and the gray failures: their own table and chart, without Caddy.
 gray_proxies="gateway nginx haproxy"
 gray_scenarios="spike-before spike spike-after slow tail errors stall"
+# The scaling curves: rows scale-DIMENSION, each its own table and chart.
+scale_dimensions="connections instances body"
 
 # matrix COLUMN FILE PROXIES SCENARIOS: one row per scenario, one column per proxy ("-" where
 # there is no run, or the TSV has no such column).
@@ -86,6 +91,143 @@ other_load() {
 		}' "$tsv"
 }
 
+# scale_rows DIMENSION: the scale-DIMENSION rows, by proxy and then point, one a line: the point
+# (connections, instances or body bytes), the proxy, the point's label (no spaces), req/s, p99 ms,
+# CPU µs/req, peak RSS MiB, failed, total.
+scale_rows() {
+	awk -F'\t' -v sc="scale-$1" -v dim="$1" -v order="$proxies" '
+		BEGIN { n = split(order, o, " "); for (i = 1; i <= n; i++) rank[o[i]] = i }
+		NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; col = idx[dim == "body" ? "body_bytes" : dim]; next }
+		$1 == sc && col {
+			x = $col; label = x
+			if (dim == "body") {
+				if (x % 1048576 == 0) label = x / 1048576 "MiB"
+				else if (x % 1024 == 0) label = x / 1024 "KiB"
+				else label = x "B"
+			}
+			print rank[$2], x, $2, label, $12, $14, $16, $17, $10, $11
+		}' "$tsv" | sort -k1,1n -k2,2n | cut -d' ' -f2-
+}
+
+# scale_matrix DIMENSION FIELD FILE: for scaling.gp, one line per point in increasing order: the
+# point, its label and field FIELD (4: req/s, 5: p99, 6: CPU, 7: RSS) of scale_rows of each proxy
+# that has such rows.
+scale_matrix() {
+	scale_rows "$1" | awk -v f="$2" '
+		!($2 in seen) { seen[$2] = 1; px[++np] = $2 }
+		!($1 in lab) { lab[$1] = $3; xs[++nx] = $1 }
+		{ v[$1, $2] = $f }
+		END {
+			line = "x label"; for (j = 1; j <= np; j++) line = line " " px[j]; print line
+			# xs in increasing order (insertion sort: a few points).
+			for (i = 2; i <= nx; i++) for (k = i; k > 1 && xs[k - 1] + 0 > xs[k] + 0; k--) {
+				t = xs[k]; xs[k] = xs[k - 1]; xs[k - 1] = t
+			}
+			for (i = 1; i <= nx; i++) {
+				line = xs[i] " " lab[xs[i]]
+				for (j = 1; j <= np; j++) line = line " " ((xs[i], px[j]) in v ? v[xs[i], px[j]] : "-")
+				print line
+			}
+		}' >"$3"
+}
+
+# scale_chart DIMENSION: OUT_PREFIX-DIMENSION.png, the four panels of scaling.gp.
+scale_chart() {
+	local dim="$1" lts xname scales="" what single=""
+	scale_matrix "$dim" 4 "$tmp/scale-$dim-rps.dat"
+	scale_matrix "$dim" 5 "$tmp/scale-$dim-p99.dat"
+	scale_matrix "$dim" 6 "$tmp/scale-$dim-cpu.dat"
+	scale_matrix "$dim" 7 "$tmp/scale-$dim-rss.dat"
+	# Each proxy's line type: its place in "direct gateway nginx haproxy caddy", as in chart.gp.
+	lts="$(head -n 1 "$tmp/scale-$dim-rps.dat" | awk -v order="$proxies" '{
+		n = split(order, o, " "); for (i = 1; i <= n; i++) rank[o[i]] = i
+		for (j = 3; j <= NF; j++) printf "%s%d", (j > 3 ? " " : ""), rank[$j] }')"
+	# One point only (a smoke run): scaling.gp gets it, for an x range around it.
+	if [[ "$(wc -l <"$tmp/scale-$dim-rps.dat")" -eq 2 ]]; then
+		single="single=$(awk 'NR == 2 { print $1 }' "$tmp/scale-$dim-rps.dat")"
+	fi
+	case "$dim" in
+	connections) xname="wrk connections (log scale)" scales="logx=1" what="wrk connections (3 backends, small body" ;;
+	instances) xname="stringsvc backends" what="backends ($BENCH_CONNECTIONS connections, small body" ;;
+	body) xname="request body (log scale; the answer is as big)" scales="logx=1; logrps=1" what="request body size (3 backends, $BENCH_CONNECTIONS connections" ;;
+	esac
+	gnuplot -e "rps='$tmp/scale-$dim-rps.dat'; p99='$tmp/scale-$dim-p99.dat'; cpu='$tmp/scale-$dim-cpu.dat'" \
+		-e "rss='$tmp/scale-$dim-rss.dat'; out='$out-$dim.png'; lts='$lts'; xname='$xname'; $scales; $single" \
+		-e "heading='Scaling with $what; $BENCH_DATE, $(nproc) cores)'" "$bench/scaling.gp"
+}
+
+# scale_section DIMENSION: the markdown of a scaling curve: a table of proxy x point, then per
+# proxy how each figure grew from the first point to the last.
+scale_section() {
+	local dim="$1" title point_name how
+	case "$dim" in
+	connections)
+		title="wrk connections" point_name="connections"
+		how="at that many wrk connections (2 threads), in front of the usual 3 backends, with the small body"
+		;;
+	instances)
+		title="backends" point_name="backends"
+		how="in front of that many stringsvc backends (ports 9101 on), all passing in Consul before the proxy starts (the gateway finds them there by itself; nginx, HAProxy and Caddy get a generated server list), at $BENCH_CONNECTIONS connections with the small body"
+		;;
+	body)
+		title="request body size" point_name="body"
+		how="with a request body of that size, \`{\"s\":\"<lowercase letters>\"}\` (small: \`{\"s\":\"hello\"}\`, 13 bytes), answered with as big a body, at $BENCH_CONNECTIONS connections in front of the usual 3 backends; before it is measured, one such request through the proxy must come back 200 with the string in upper case. nginx keeps bodies up to 1 MiB in memory as the gateway does, HAProxy and Caddy stream them (\`bench/config/\`). Each keeps its timeouts: the gateway its defaults (\`-try-timeout\` 250 ms per attempt, \`-budget\` 1 s; a route may declare longer ones), the peers a 3 s response timeout: an attempt that waits longer than 250 ms for its answer is retried by the gateway or, past its retry budget, fails (502), where the peers still wait"
+		;;
+	esac
+	cat <<-EOF
+
+		## Scaling: $title
+
+		| proxy | $point_name | req/s | p99 ms | CPU µs/req | peak RSS MiB | failed |
+		|---|---:|---:|---:|---:|---:|---:|
+	EOF
+	scale_rows "$dim" | awk '{
+		label = $3; sub(/[KM]?i?B$/, " &", label)
+		printf "| %s | %s | %d | %.2f | %s | %s | %d |\n", $2, label, $4, $5, $6, $7, $8 }'
+	cat <<-EOF
+
+		Each point starts a fresh process of each proxy (peak RSS is a figure of a process's whole
+		life), then a ${BENCH_WARMUP} s warm-up and one ${BENCH_DURATION} s measured run $how.
+		Failed: non-2xx responses plus socket errors. Chart: the \`-$dim.png\` beside this file.
+
+		Growth from the first point to the last (last/first; ×1 is flat, the points' own ratio in
+		brackets is linear growth, more is worse than linear):
+
+	EOF
+	scale_rows "$dim" | awk -v unit="$point_name" '
+		# ratio A B: B/A, or "-" when A is not a positive number.
+		function ratio(a, b) {
+			if (a == "-" || b == "-" || a + 0 <= 0) return "-"
+			r = b / a
+			return "×" (r >= 100 ? sprintf("%.0f", r) : r >= 10 ? sprintf("%.1f", r) : sprintf("%.2f", r))
+		}
+		{ label = $3; sub(/[KM]?i?B$/, " &", label) }
+		!($2 in points) { px[++np] = $2; for (i = 1; i <= 8; i++) first[$2, i] = $i; first[$2, 3] = label }
+		{ points[$2]++; for (i = 1; i <= 8; i++) last[$2, i] = $i; last[$2, 3] = label }
+		END {
+			for (j = 1; j <= np; j++) {
+				p = px[j]
+				if (points[p] < 2) {
+					printf "- %s: one point only (%s %s), no growth to show\n", p, first[p, 3], unit
+					continue
+				}
+				printf "- %s, %s → %s %s (%s): req/s %s, p99 %s, CPU µs/req %s, peak RSS %s\n",
+					p, first[p, 3], last[p, 3], unit, ratio(first[p, 1], last[p, 1]),
+					ratio(first[p, 4], last[p, 4]), ratio(first[p, 5], last[p, 5]),
+					ratio(first[p, 6], last[p, 6]), ratio(first[p, 7], last[p, 7])
+			}
+		}'
+}
+
+# most_instances: "; up to N, 127.0.0.1:9101-91NN, in the scale-instances runs" when those had more
+# than three backends; else nothing.
+most_instances() {
+	awk -F'\t' '
+		NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+		$1 == "scale-instances" && idx["instances"] && $idx["instances"] > n { n = $idx["instances"] }
+		END { if (n > 3) printf "; up to %d, 127.0.0.1:9101-%d, in the scale-instances runs", n, 9100 + n }' "$tsv"
+}
+
 # fault_section: the markdown of the fault runs.
 fault_section() {
 	cat <<-'EOF'
@@ -96,7 +238,7 @@ fault_section() {
 		|---|---|---:|---:|---:|
 	EOF
 	rows -v gray=0 | awk -F'\t' '
-		$1 != "clean" { printf "| %s | %s | %d/%d | %.2f | %.1f |\n", $1, $2, $10, $11, $14, $15 }'
+		$1 != "clean" && $1 !~ /^scale-/ { printf "| %s | %s | %d/%d | %.2f | %.1f |\n", $1, $2, $10, $11, $14, $15 }'
 	cat <<-'EOF'
 
 		Each fault run starts a fresh proxy on three healthy backends (all passing in Consul), and the
@@ -179,7 +321,7 @@ gray_section() {
 		  each run ${BENCH_DURATION} s after a ${BENCH_WARMUP} s warm-up; the rolling restart and Consul outage runs last ${BENCH_LONG_DURATION} s so that the whole fault happens under load
 		- Versions: $BENCH_VERSIONS
 		- $(other_load)
-		- Everything runs on the same $(nproc) cores in one loopback-only network namespace: wrk, the proxy under test, three stringsvc backends (127.0.0.1:9101-9103) and a Consul dev agent.
+		- Everything runs on the same $(nproc) cores in one loopback-only network namespace: wrk, the proxy under test, three stringsvc backends (127.0.0.1:9101-9103$(most_instances)) and a Consul dev agent.
 		  Proxies with 2 workers/threads (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Caddy and the gateway \`GOMAXPROCS=2\`); peer configs in \`bench/config/\`.
 
 		## Clean runs
@@ -205,6 +347,12 @@ gray_section() {
 		proxy's processes (nginx: master and workers) during the measured run, per completed request.
 		Peak RSS: VmHWM summed over those processes at the end of the run.
 	EOF
-	if [[ -n "$(rows -v gray=0 | awk '$1 != "clean"')" ]]; then fault_section; fi
+	for dimension in $scale_dimensions; do
+		if [[ -n "$(scale_rows "$dimension")" ]]; then scale_section "$dimension"; fi
+	done
+	if [[ -n "$(rows -v gray=0 | awk '$1 != "clean" && $1 !~ /^scale-/')" ]]; then fault_section; fi
 	if [[ -n "$(rows)" ]]; then gray_section; fi
 } >"$out.md"
+for dimension in $scale_dimensions; do
+	if [[ -n "$(scale_rows "$dimension")" ]]; then scale_chart "$dimension"; fi
+done

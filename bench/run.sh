@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - benchmark the gateway side by side with nginx, HAProxy and Caddy in front of the same
 # three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS),
-# fault runs (a backend killed, frozen, restarted one by one; Consul restarted), a load spike and
-# gray failures (a backend slow, slow now and then, failing a share of requests, stalling), then a
+# scaling curves (the same figures at more wrk connections, more backends, bigger bodies), fault
+# runs (a backend killed, frozen, restarted one by one; Consul restarted), a load spike and gray
+# failures (a backend slow, slow now and then, failing a share of requests, stalling), then a
 # markdown report, a TSV and PNG charts in bench/results/.
 #
 # Usage (as root): bench/run.sh
@@ -21,6 +22,18 @@
 #                        stall   ... by a graysvc holding every request for 300 ms every 800 ms
 #                        (its health check passes all along; a stringsvc again after the scenario)
 #   BENCH_SPIKE_CONNECTIONS  wrk connections of the spike (default 4096)
+#   BENCH_SCALING        the scaling curves after the clean runs (default: all of "connections
+#                        instances body"; empty: none). Each point of a curve starts a fresh
+#                        process of every proxy, a warm-up and one measured run:
+#                        connections  wrk connections; 3 backends, small body
+#                        instances    stringsvc backends (ports 9101..); BENCH_CONNECTIONS, small
+#                                     body; then back to the usual 3
+#                        body         request body size; 3 backends, BENCH_CONNECTIONS
+#   BENCH_SCALING_CONNECTIONS  its points, 2 to 8192 (default "16 256 1024 4096")
+#   BENCH_SCALING_INSTANCES    its points, 1 to 30 (default "3 10 30")
+#   BENCH_SCALING_BODIES       its points: "small" ({"s":"hello"}, 13 bytes) or a size of the
+#                        whole body {"s":"<lowercase letters>"}, in bytes or with KiB or MiB, 9
+#                        bytes to 1MiB (default "small 16KiB 256KiB")
 #   BENCH_RESULTS        where the report goes (default bench/results; e.g. a temp dir for a smoke run)
 #   BENCH_KEEP=1         keep the temp dir (logs, configs, raw wrk output) even after a success
 #   BENCH_LONG_DURATION  seconds of the rolling restart and Consul outage runs, which take ~15 s
@@ -29,10 +42,11 @@
 # Installs what is missing (wrk, haproxy, nginx, caddy, gnuplot-nox, jq) with apt-get, builds
 # bin/ (scripts/build.sh) and gets Consul (scripts/agents.sh consul); then runs bench/measure.sh
 # in a loopback-only network namespace (own mount and PID namespaces: whatever it starts dies with
-# it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png} and
-# <UTC date>-<host>-gray.png (spike and gray failures, when run), the copies latest.md, latest.png
-# and latest-gray.png; prints the markdown. The temp dir is removed, or kept (and its path
-# printed) if something failed.
+# it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png},
+# <UTC date>-<host>-gray.png (spike and gray failures, when run) and
+# <UTC date>-<host>-{connections,instances,body}.png (the scaling curves run), the copies latest.md,
+# latest.png, latest-gray.png and latest-connections.png etc.; prints the markdown. The temp dir is
+# removed, or kept (and its path printed) if something failed.
 set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,7 +58,8 @@ source "$bench/lib.sh"
 
 # The command as given, with the settings taken from the environment.
 invocation="bench/run.sh"
-for var in BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_SPIKE_CONNECTIONS BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
+for var in BENCH_SCALING_BODIES BENCH_SCALING_INSTANCES BENCH_SCALING_CONNECTIONS BENCH_SCALING \
+	BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_SPIKE_CONNECTIONS BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
 	if [[ -n "${!var+set}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
 done
 export BENCH_DIR="$bench"
@@ -65,6 +80,55 @@ for var in BENCH_CONNECTIONS BENCH_SPIKE_CONNECTIONS BENCH_DURATION BENCH_WARMUP
 	[[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive integer, not '${!var}'"
 done
 export BENCH_LONG_DURATION="${BENCH_LONG_DURATION:-$((BENCH_DURATION > 30 ? BENCH_DURATION : 30))}"
+export BENCH_SCALING="${BENCH_SCALING-connections instances body}"
+for dimension in $BENCH_SCALING; do
+	[[ "$dimension" =~ ^(connections|instances|body)$ ]] || die "unknown dimension in BENCH_SCALING: $dimension"
+done
+export BENCH_SCALING_CONNECTIONS="${BENCH_SCALING_CONNECTIONS:-16 256 1024 4096}"
+export BENCH_SCALING_INSTANCES="${BENCH_SCALING_INSTANCES:-3 10 30}"
+BENCH_SCALING_BODIES="${BENCH_SCALING_BODIES:-small 16KiB 256KiB}"
+
+# check_points VAR POINTS MIN MAX: POINTS (VAR's, in bytes for the bodies) are distinct integers
+# from MIN to MAX, at least one.
+check_points() {
+	local var="$1" point
+	local -A seen=()
+	[[ -n "${2// /}" ]] || die "$var is empty"
+	for point in $2; do
+		if ! [[ "$point" =~ ^[1-9][0-9]{0,8}$ ]] || ((point < $3 || point > $4)); then
+			die "$var: '$point' is not an integer from $3 to $4"
+		fi
+		[[ -z "${seen[$point]:-}" ]] || die "$var: $point twice"
+		seen[$point]=1
+	done
+}
+check_points BENCH_SCALING_CONNECTIONS "$BENCH_SCALING_CONNECTIONS" 2 8192
+check_points BENCH_SCALING_INSTANCES "$BENCH_SCALING_INSTANCES" 1 30
+
+# body_bytes SIZE: SIZE in bytes: "small" the small body's 13, else a number with an optional KiB
+# or MiB; fails on anything else.
+body_bytes() {
+	local n="${1%[KM]iB}"
+	if [[ "$1" == small ]]; then
+		echo 13
+		return
+	fi
+	[[ "$n" =~ ^[1-9][0-9]{0,8}$ ]] || return 1
+	case "$1" in
+	*KiB) echo $((n * 1024)) ;;
+	*MiB) echo $((n * 1048576)) ;;
+	*) echo "$n" ;;
+	esac
+}
+# measure.sh gets the body sizes in bytes, "small" as it is (post.lua's own body).
+bodies="" sizes=""
+for size in $BENCH_SCALING_BODIES; do
+	bytes="$(body_bytes "$size")" || die "BENCH_SCALING_BODIES: '$size' is not small, nor a size in bytes, KiB or MiB"
+	sizes+=" $bytes"
+	if [[ "$size" == small ]]; then bodies+=" small"; else bodies+=" $bytes"; fi
+done
+check_points "BENCH_SCALING_BODIES (in bytes)" "$sizes" 9 1048576
+export BENCH_SCALING_BODIES="${bodies# }"
 export CHECKPOINT_DISABLE=1
 start="$SECONDS"
 stamp="$(date -u +%Y-%m-%dT%H%MZ)"
@@ -144,7 +208,7 @@ export BENCH_VERSIONS="${BENCH_VERSIONS%, }"
 
 # --- measure, in a loopback-only network namespace -----------------------------------------------
 
-log "measuring: $BENCH_CONNECTIONS connections ($BENCH_SPIKE_CONNECTIONS in the spike), ${BENCH_DURATION}s runs (${BENCH_LONG_DURATION}s for rolling/consul) after ${BENCH_WARMUP}s warm-ups; run dir $run"
+log "measuring: $BENCH_CONNECTIONS connections ($BENCH_SPIKE_CONNECTIONS in the spike), ${BENCH_DURATION}s runs (${BENCH_LONG_DURATION}s for rolling/consul) after ${BENCH_WARMUP}s warm-ups; scaling: ${BENCH_SCALING:-none}; run dir $run"
 # shellcheck disable=SC2016 # $0 and $@ are expanded by the inner bash.
 unshare --net --mount --propagation private --pid --fork --mount-proc --kill-child -- \
 	bash -c 'ip link set lo up && exec "$0" "$@"' "$bench/measure.sh" "$run" "$run/results.tsv" "$consul"
@@ -161,11 +225,15 @@ cp "$run/results.tsv" "$out.tsv"
 "$bench/report.sh" "$out.tsv" "$out"
 cp "$out.md" "$results/latest.md"
 cp "$out.png" "$results/latest.png"
-rm -f "$results/latest-gray.png" # a previous run's, unless this run has its own
-if [[ -f "$out-gray.png" ]]; then
-	cp "$out-gray.png" "$results/latest-gray.png"
-	log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png, $out-gray.png (copies: $results/latest.md, latest.png, latest-gray.png)"
-else
-	log "done in $BENCH_ELAPSED: $out.md, $out.tsv, $out.png (copies: $results/latest.md, latest.png)"
-fi
+written="$out.md, $out.tsv, $out.png" copies="$results/latest.md, latest.png"
+# The charts of the spike and gray failures and of each scaling curve: a previous run's copy is
+# removed unless this run has its own.
+for chart in gray connections instances body; do
+	rm -f "$results/latest-$chart.png"
+	if [[ -f "$out-$chart.png" ]]; then
+		cp "$out-$chart.png" "$results/latest-$chart.png"
+		written+=", $out-$chart.png" copies+=", latest-$chart.png"
+	fi
+done
+log "done in $BENCH_ELAPSED: $written (copies: $copies)"
 cat "$out.md"

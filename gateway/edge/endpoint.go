@@ -43,7 +43,7 @@ func EndpointHandler(route string, bodyLimit int64, ep endpoint.Endpoint, failur
 		// sending it: ep gets a copy of its own.
 		request := upstream.Request{
 			Body:        append([]byte(nil), body...),
-			ContentType: string(ctx.Request.Header.ContentType()),
+			ContentType: upstream.ContentTypeOf(ctx.Request.Header.ContentType()),
 			Query:       string(ctx.URI().QueryString()),
 		}
 		response, err := ep(requestid.NewContext(context.Background(), id), request)

@@ -63,9 +63,12 @@ const (
 
 // FailureKind returns the kind of err, an error of a route's endpoint.
 func FailureKind(err error) Failure {
-	var ae *AttemptsError
+	if err == nil {
+		return None
+	}
+	ae := attemptsError(err)
 	switch {
-	case err == nil, isClientError(err):
+	case isClientError(err):
 		return None
 	case errors.Is(err, ErrNoInstances):
 		return NoInstances
@@ -75,11 +78,21 @@ func FailureKind(err error) Failure {
 		return BudgetExhausted
 	case errors.Is(err, ErrShed):
 		return Shed
-	case errors.As(err, &ae) && !ae.Delivered:
+	case ae != nil && !ae.Delivered:
 		return Unreachable
-	case errors.As(err, &ae):
+	case ae != nil:
 		return AttemptsFailed
 	default:
 		return Other
 	}
+}
+
+// attemptsError returns the *AttemptsError in err's chain, or nil (a helper, so that FailureKind
+// allocates errors.As's target only for an error).
+func attemptsError(err error) *AttemptsError {
+	var ae *AttemptsError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +111,12 @@ func (m *member) attempt(ctx context.Context, p pass, request any) attemptResult
 	now := time.Now()
 	took := now.Sub(begin)
 	o := classify(ctx, err)
+	if err != nil {
+		// Say whose deadline ended it (the client sees only that the deadline passed).
+		if cause := expiredCause(ctx); cause != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w (%w)", err, cause)
+		}
+	}
 
 	m.duration.Observe(took.Seconds())
 	m.byOutcome[o].Add(1)

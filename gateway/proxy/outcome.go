@@ -52,8 +52,25 @@ type StatusCoder interface{ StatusCode() int }
 // isClientError reports whether err is an instance's 4xx answer: the request's own fault, passed
 // back to the client as it came.
 func isClientError(err error) bool {
+	code, ok := statusCode(err)
+	return ok && code >= 400 && code < 500
+}
+
+// statusCode returns the status of an instance's answer outside 2xx that err carries, if any.
+// (errors.As's target escapes to the heap: each of these helpers allocates only when called,
+// so that an attempt without an error allocates nothing here.)
+func statusCode(err error) (int, bool) {
 	var sc StatusCoder
-	return errors.As(err, &sc) && sc.StatusCode() >= 400 && sc.StatusCode() < 500
+	if errors.As(err, &sc) {
+		return sc.StatusCode(), true
+	}
+	return 0, false
+}
+
+// notSent reports whether err says the attempt never left the gateway.
+func notSent(err error) bool {
+	var ns NotSent
+	return errors.As(err, &ns) && ns.NotSent()
 }
 
 // delivered reports whether an attempt that ended with err may have reached its instance.
@@ -64,20 +81,20 @@ func delivered(err error) bool {
 
 // classify decides the outcome of an attempt that ended with err under ctx, the attempt's context.
 func classify(ctx context.Context, err error) outcome {
-	var sc StatusCoder
-	var ns NotSent
-	switch {
-	case err == nil:
+	if err == nil {
 		return outcomeOK
-	case isClientError(err):
+	}
+	code, answered := statusCode(err)
+	switch {
+	case answered && code >= 400 && code < 500:
 		return outcomeClientError
-	case errors.As(err, &sc):
+	case answered:
 		return outcomeServerError
-	case errors.Is(context.Cause(ctx), errTryTimeout):
+	case endedWith(ctx, errTryTimeout):
 		return outcomeTimeout
 	case ctx.Err() != nil:
 		return outcomeCanceled
-	case errors.As(err, &ns) && ns.NotSent():
+	case notSent(err):
 		return outcomeNotSent
 	default:
 		return outcomeTransport

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,9 +104,21 @@ type exchange struct {
 	launched int
 	pending  int
 	results  chan attemptResult
+	timer    *time.Timer     // the hedge delay's, from hedgeTimers once armed
+	values   context.Context // ctx's values without its cancellation, for the attempts
+	first    attemptContext  // the first attempt's
 }
 
+// hedgeTimers holds stopped timers for the hedge delay, reused from request to request: a new
+// timer per request was three allocations of the few the request path makes.
+var hedgeTimers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
 func (x *exchange) run() (any, error) {
+	defer x.stopHedge()
 	policy := x.r.policy
 	if !x.launchNext(false) {
 		return nil, ErrAllBreakersOpen
@@ -164,7 +177,20 @@ func (x *exchange) armHedge() <-chan time.Time {
 	if !p.Hedge || !p.Idempotent || x.launched >= p.Attempts || x.launched >= len(x.ring) {
 		return nil
 	}
-	return time.After(x.r.hedgeDelay())
+	if x.timer == nil {
+		x.timer = hedgeTimers.Get().(*time.Timer)
+	}
+	x.timer.Reset(x.r.hedgeDelay()) // since Go 1.23 no tick of an earlier setting arrives after Reset
+	return x.timer.C
+}
+
+// stopHedge gives the hedge timer back, stopped (after Stop, its channel delivers nothing).
+func (x *exchange) stopHedge() {
+	if x.timer != nil {
+		x.timer.Stop()
+		hedgeTimers.Put(x.timer)
+		x.timer = nil
+	}
 }
 
 // launchNext starts an attempt on the next instance in the ring that admits one; false when
@@ -189,11 +215,19 @@ func (x *exchange) launch(m *member, p pass, hedge bool) {
 	if budget, ok := x.ctx.Deadline(); ok && budget.Before(deadline) {
 		deadline, cause = budget, ErrBudgetExhausted
 	}
-	ctx, stop := context.WithDeadlineCause(context.WithoutCancel(x.ctx), deadline, cause)
+	if x.values == nil {
+		x.values = context.WithoutCancel(x.ctx)
+	}
+	var ctx *attemptContext
+	if x.launched == 0 {
+		ctx = &x.first // most requests make one attempt: its context comes with the exchange
+	} else {
+		ctx = new(attemptContext)
+	}
+	ctx.values, ctx.deadline, ctx.cause = x.values, deadline, cause
 	x.launched++
 	x.pending++
 	go func() {
-		defer stop()
 		res := m.attempt(ctx, p, x.request)
 		res.hedge = hedge
 		x.results <- res

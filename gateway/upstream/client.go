@@ -182,7 +182,7 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, target Target, 
 		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
 	answer := append([]byte(nil), resp.Body()...) // resp's buffer goes back to the pool
-	contentType := string(resp.Header.ContentType())
+	contentType := ContentTypeOf(resp.Header.ContentType())
 	if status := resp.StatusCode(); status < 200 || status > 299 {
 		return nil, &StatusError{Status: status, Body: answer, ContentType: contentType}
 	}

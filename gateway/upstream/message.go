@@ -70,3 +70,20 @@ func (poolFull) NotSent() bool { return true }
 func (poolFull) NotDelivered() bool { return true }
 
 func (e poolFull) Unwrap() error { return e.error }
+
+// ContentTypeOf returns b, the value of a Content-Type header, as a string: a common one as a
+// constant, without allocating, any other as a copy. (A request's Content-Type and its answer's
+// were two of the request path's few allocations.)
+func ContentTypeOf(b []byte) string {
+	switch string(b) { // a switch on string(b) compares bytes: no allocation
+	case "":
+		return ""
+	case "application/json":
+		return "application/json"
+	case "application/json; charset=utf-8":
+		return "application/json; charset=utf-8"
+	case "text/plain; charset=utf-8":
+		return "text/plain; charset=utf-8"
+	}
+	return string(b)
+}

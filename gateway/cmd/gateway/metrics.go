@@ -1,10 +1,10 @@
 package main
 
 import (
-	kitprometheus "github.com/go-kit/kit/metrics/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/example/gokit-nomad/gateway/kitprom"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/gateway/status"
 )
@@ -16,9 +16,9 @@ var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2, 13)
 // telemetry are the gateway's Prometheus metrics, served at GET /metrics.
 type telemetry struct {
 	registry *prometheus.Registry
-	proxy    proxy.Metrics            // the request path's, per instance
-	requests *kitprometheus.Counter   // per service, route and status code
-	duration *kitprometheus.Histogram // per service and route
+	proxy    proxy.Metrics      // the request path's, per instance
+	requests *kitprom.Counter   // per service, route and status code
+	duration *kitprom.Histogram // per service and route
 }
 
 // newTelemetry registers the gateway's metrics, the breaker-state gauge of statuses and Go's
@@ -26,20 +26,20 @@ type telemetry struct {
 // has its own too).
 func newTelemetry(statuses *proxy.StatusBoard) telemetry {
 	reg := prometheus.NewRegistry()
-	counter := func(name, help string, labels ...string) *kitprometheus.Counter {
+	counter := func(name, help string, labels ...string) *kitprom.Counter {
 		cv := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gateway", Name: name, Help: help}, labels)
 		reg.MustRegister(cv)
-		return kitprometheus.NewCounter(cv)
+		return kitprom.NewCounter(cv)
 	}
-	histogram := func(name, help string, labels ...string) *kitprometheus.Histogram {
+	histogram := func(name, help string, labels ...string) *kitprom.Histogram {
 		hv := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "gateway", Name: name, Help: help, Buckets: latencyBuckets}, labels)
 		reg.MustRegister(hv)
-		return kitprometheus.NewHistogram(hv)
+		return kitprom.NewHistogram(hv)
 	}
-	gauge := func(name, help string, labels ...string) *kitprometheus.Gauge {
+	gauge := func(name, help string, labels ...string) *kitprom.Gauge {
 		gv := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "gateway", Name: name, Help: help}, labels)
 		reg.MustRegister(gv)
-		return kitprometheus.NewGauge(gv)
+		return kitprom.NewGauge(gv)
 	}
 	reg.MustRegister(
 		status.NewCollector(statuses),

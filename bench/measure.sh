@@ -202,7 +202,8 @@ validate_configs() {
 start_proxy() {
 	case "$1" in
 	gateway)
-		GOMAXPROCS=2 CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
+		# GOMEMLIMIT as nomad/gateway.nomad gives it (memory = 256 MiB: the gateway takes 90%).
+		GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
 			"$bin/gateway" -listen "127.0.0.1:${port[gateway]}" >>"$run/gateway.log" 2>&1 &
 		;;
 	nginx) nginx -e "$run/nginx-error.log" -c "$run/nginx.conf" >>"$run/nginx.log" 2>&1 & ;;

@@ -71,9 +71,11 @@ job "gateway" {
       kill_signal  = "SIGTERM"
       kill_timeout = "15s"
 
+      # The gateway gives the Go runtime 90% of memory as its soft limit (NOMAD_MEMORY_LIMIT,
+      # gateway/cmd/gateway/gc.go). 256 MiB holds 4,096 client connections (bench/README.md).
       resources {
         cpu    = 200
-        memory = 128
+        memory = 256
       }
 
       logs {

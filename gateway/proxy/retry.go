@@ -89,7 +89,12 @@ func (r *retrier) serve(ctx context.Context, request any) (any, error) {
 	r.budget.request()
 	x := &exchange{r: r, ctx: ctx, request: request, ring: ring,
 		start:   int((r.counter.Add(1) - 1) % uint64(len(ring))),
-		results: make(chan attemptResult, r.policy.Attempts)}
+		results: make(chan int, r.policy.Attempts)}
+	if r.policy.Attempts <= len(x.inline) {
+		x.slots = x.inline[:r.policy.Attempts]
+	} else {
+		x.slots = make([]attemptResult, r.policy.Attempts)
+	}
 	return x.run()
 }
 
@@ -103,10 +108,14 @@ type exchange struct {
 	visit    int // places of the ring looked at so far
 	launched int
 	pending  int
-	results  chan attemptResult
-	timer    *time.Timer     // the hedge delay's, from hedgeTimers once armed
-	values   context.Context // ctx's values without its cancellation, for the attempts
-	first    attemptContext  // the first attempt's
+	// Each attempt writes its result to its slot, then sends the slot's index: a channel of
+	// ints comes in one allocation, one of attemptResults in two.
+	results chan int
+	slots   []attemptResult
+	inline  [3]attemptResult // the slots when Attempts is at most 3 (the default)
+	timer   *time.Timer      // the hedge delay's, from hedgeTimers once armed
+	values  context.Context  // ctx's values without its cancellation, for the attempts
+	first   attemptContext   // the first attempt's
 }
 
 // hedgeTimers holds stopped timers for the hedge delay, reused from request to request: a new
@@ -128,7 +137,8 @@ func (x *exchange) run() (any, error) {
 	budgetDenied, anyDelivered := false, false
 	for {
 		select {
-		case res := <-x.results:
+		case i := <-x.results:
+			res := x.slots[i]
 			x.pending--
 			if res.outcome == outcomeOK || res.outcome == outcomeClientError {
 				x.r.latency.observe(res.took, time.Now())
@@ -225,11 +235,13 @@ func (x *exchange) launch(m *member, p pass, hedge bool) {
 		ctx = new(attemptContext)
 	}
 	ctx.values, ctx.deadline, ctx.cause = x.values, deadline, cause
+	slot := x.launched
 	x.launched++
 	x.pending++
 	go func() {
 		res := m.attempt(ctx, p, x.request)
 		res.hedge = hedge
-		x.results <- res
+		x.slots[slot] = res
+		x.results <- slot
 	}()
 }

@@ -1,28 +1,38 @@
 package main
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
 
-func TestTuneGCSetsTheDefaultUnlessGOGCIsSet(t *testing.T) {
-	original := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(original) })
+func TestTuneGCTakesTheLimitFromNomadUnlessGOMEMLIMITIsSet(t *testing.T) {
+	original := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetMemoryLimit(original) })
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
 
-	if got := tuneGC(func(string) string { return "" }); got != defaultGCPercent {
-		t.Errorf("tuneGC without GOGC = %d, want %d", got, defaultGCPercent)
-	}
-	if got := debug.SetGCPercent(100); got != defaultGCPercent {
-		t.Errorf("GC percent in effect without GOGC: %d, want %d", got, defaultGCPercent)
+	if got := tuneGC(getenv); got != math.MaxInt64 || describeLimit(got) != "none" {
+		t.Errorf("tuneGC outside Nomad = %d (%s), want no limit", got, describeLimit(got))
 	}
 
-	// As if the runtime had read GOGC=50 at start: tuneGC must leave it.
-	debug.SetGCPercent(50)
-	env := map[string]string{"GOGC": "50"}
-	if got := tuneGC(func(k string) string { return env[k] }); got != 50 {
-		t.Errorf("tuneGC with GOGC=50 = %d, want 50", got)
+	env["NOMAD_MEMORY_LIMIT"] = "256"
+	want := int64(256 << 20 * 9 / 10)
+	if got := tuneGC(getenv); got != want || describeLimit(got) != "230 MiB" {
+		t.Errorf("tuneGC with NOMAD_MEMORY_LIMIT=256 = %d (%s), want %d (90%%)", got, describeLimit(got), want)
 	}
-	if got := debug.SetGCPercent(100); got != 50 {
-		t.Errorf("GC percent in effect with GOGC=50: %d, want 50", got)
+
+	// As if the runtime had read GOMEMLIMIT=64MiB at start: tuneGC must leave it.
+	debug.SetMemoryLimit(64 << 20)
+	env["GOMEMLIMIT"] = "64MiB"
+	if got := tuneGC(getenv); got != 64<<20 {
+		t.Errorf("tuneGC with GOMEMLIMIT=64MiB = %d, want %d", got, 64<<20)
+	}
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	delete(env, "GOMEMLIMIT")
+	env["NOMAD_MEMORY_LIMIT"] = "lots"
+	if got := tuneGC(getenv); got != math.MaxInt64 {
+		t.Errorf("tuneGC with NOMAD_MEMORY_LIMIT=lots = %d, want no limit", got)
 	}
 }

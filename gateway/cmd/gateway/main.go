@@ -37,7 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	logger := hclogkit.NewRoot("gateway", os.Stderr, cfg.logLevel, cfg.logJSON)
-	logger.Debug("garbage collector", "gogc", tuneGC(os.Getenv))
+	logger.Info("garbage collector", "memory_limit", describeLimit(tuneGC(os.Getenv)))
 	if err := run(cfg, logger); err != nil {
 		logger.Error("exiting", "err", err)
 		os.Exit(1)

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # measure.sh - the measuring part of bench/run.sh: Consul, three stringsvc backends and each proxy
-# in turn (the gateway, nginx, HAProxy, Caddy), clean runs, scaling curves (wrk connections,
+# in turn (the gateway, nginx, HAProxy, Caddy, floor), clean runs, scaling curves (wrk connections,
 # backends, body size), fault runs, a load spike and gray failures (a graysvc in place of one
 # backend) with wrk; writes one TSV row per run.
+#
+# Who takes part (takes_part): every proxy in the clean runs and the scaling curves; in the fault
+# runs, the spike and the gray failures all but floor (a reference for the cost per request, with
+# nothing to survive a fault), Caddy not in the spike and the gray failures, and only the gateway
+# in the Consul outage (the peers have a static list of the backends).
 #
 # Usage: (started by bench/run.sh, inside a loopback-only network namespace of its own, where it
 #        is PID 1 of a PID namespace, so everything it starts dies with it)
@@ -12,7 +17,7 @@
 # BENCH_SCALING_INSTANCES and BENCH_SCALING_BODIES (sizes in bytes, or "small") from the
 # environment (run.sh sets and checks them).
 # Binaries: RUN_DIR/bin/gateway, RUN_DIR/bin/stringsvc and RUN_DIR/bin/graysvc (run.sh's snapshot
-# of bin/).
+# of bin/), and RUN_DIR/bin/floor when floor is measured (run.sh builds it from bench/floor).
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -24,7 +29,7 @@ bin="$run/bin"
 clk_tck="$(getconf CLK_TCK)"
 
 read -ra proxies <<<"$BENCH_PROXIES"
-declare -A port=([gateway]=8080 [nginx]=8081 [haproxy]=8082 [caddy]=8083)
+declare -A port=([gateway]=8080 [nginx]=8081 [haproxy]=8082 [caddy]=8083 [floor]=8084)
 backends=(9101 9102 9103)
 victim=9102 # the backend the kill and freeze scenarios hit, and a graysvc replaces
 # instances: how many backends run, on ports 9101 to 9100+instances: the three above, but for
@@ -169,6 +174,21 @@ set_instances() {
 
 # --- the proxies ---------------------------------------------------------------------------------
 
+# takes_part SCENARIO NAME: whether proxy NAME is measured in SCENARIO (a fault, spike or gray
+# failure of BENCH_FAULTS; the clean runs and scaling curves take every proxy): the rule the
+# header states, here only.
+takes_part() {
+	case "$1:$2" in
+	# floor is the reference for the cost per request: it has no resilience to show.
+	*:floor) return 1 ;;
+	# Only the gateway reads Consul; the peers have a static list of the backends.
+	consul:*) [[ "$2" == gateway ]] ;;
+	# Caddy sits out the spike and the gray failures.
+	spike:caddy | slow:caddy | tail:caddy | errors:caddy | stall:caddy) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
 # render NAME TEMPLATE: the config template with the run dir and NAME's port filled in, and each
 # line holding @SERVER@ written once per running backend (instances of them): @SERVER@ its
 # address, @INDEX@ its number from 1.
@@ -184,6 +204,13 @@ render() {
 				print line
 			}
 		}' "$BENCH_DIR/config/$2.tmpl" >"$run/$2"
+}
+
+# floor_backends: floor's -backends: the running backends (instances of them), comma-separated.
+floor_backends() {
+	local i list=""
+	for ((i = 1; i <= instances; i++)); do list+="${list:+,}127.0.0.1:$((9100 + i))"; done
+	echo "$list"
 }
 
 caddy_env=(GOMAXPROCS=2 HOME="$run/caddy-home" XDG_DATA_HOME="$run/caddy-home" XDG_CONFIG_HOME="$run/caddy-home")
@@ -211,6 +238,10 @@ start_proxy() {
 	caddy)
 		env "${caddy_env[@]}" caddy run --config "$run/Caddyfile" --adapter caddyfile \
 			>>"$run/caddy.log" 2>&1 &
+		;;
+	floor)
+		GOMAXPROCS=2 "$bin/floor" -listen "127.0.0.1:${port[floor]}" -backends "$(floor_backends)" \
+			>>"$run/floor.log" 2>&1 &
 		;;
 	esac
 	pid[proxy]=$!
@@ -460,7 +491,7 @@ gray() {
 }
 
 # gray_scenario SCENARIO: backend :victim replaced by a graysvc with the scenario's flags, one
-# run per proxy (Caddy left out), then a stringsvc again.
+# run per proxy that takes part (not Caddy, not floor), then a stringsvc again.
 gray_scenario() {
 	local scenario="$1" name
 	local -a flags
@@ -470,8 +501,7 @@ gray_scenario() {
 	stop_backend "$victim"
 	start_backend "$victim" "${flags[@]}"
 	for name in "${proxies[@]}"; do
-		[[ "$name" != caddy ]] || continue
-		gray "$scenario" "$name"
+		if takes_part "$scenario" "$name"; then gray "$scenario" "$name"; fi
 	done
 	log "gray: $scenario: a stringsvc on :$victim again"
 	stop_backend "$victim"
@@ -550,10 +580,7 @@ for scenario in $BENCH_FAULTS; do
 	slow | tail | errors | stall) gray_scenario "$scenario" ;;
 	*)
 		for name in "${proxies[@]}"; do
-			# Only the gateway reads Consul; the peers have a static list of the backends.
-			[[ "$scenario" != consul || "$name" == gateway ]] || continue
-			# Caddy sits out the spike and the gray failures.
-			[[ "$scenario" != spike || "$name" != caddy ]] || continue
+			takes_part "$scenario" "$name" || continue
 			if [[ "$scenario" == spike ]]; then spike "$name"; else fault "$scenario" "$name"; fi
 		done
 		;;

@@ -20,9 +20,10 @@ tsv="$1" out="$2"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gokit-nomad-report.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-proxies="direct gateway nginx haproxy caddy"
+# floor: bench/floor, the bare fasthttp reference proxy (clean runs and scaling curves only).
+proxies="direct gateway nginx haproxy caddy floor"
 scenarios="clean kill freeze rolling consul"
-# The spike and the gray failures: their own table and chart, without Caddy.
+# The spike and the gray failures: their own table and chart, without Caddy and floor.
 gray_proxies="gateway nginx haproxy"
 gray_scenarios="spike-before spike spike-after slow tail errors stall"
 # The scaling curves: rows scale-DIMENSION, each its own table and chart.
@@ -48,8 +49,8 @@ matrix() {
 title="$BENCH_DATE, $(nproc) cores, $BENCH_CONNECTIONS connections"
 matrix ok_rps "$tmp/rps.dat" "$proxies" "$scenarios"
 matrix p99_ms "$tmp/p99.dat" "$proxies" "$scenarios"
-gnuplot -e "rps='$tmp/rps.dat'; p99='$tmp/p99.dat'; out='$out.png'; scenarios='$scenarios'; nproxies=5" \
-	-e "heading='Gateway vs nginx, HAProxy, Caddy ($title)'" "$bench/chart.gp"
+gnuplot -e "rps='$tmp/rps.dat'; p99='$tmp/p99.dat'; out='$out.png'; scenarios='$scenarios'; nproxies=6" \
+	-e "heading='Gateway vs nginx, HAProxy, Caddy and floor, bare fasthttp ($title)'" "$bench/chart.gp"
 
 # spike_connections: the connections of the spike run (from the TSV; else BENCH_SPIKE_CONNECTIONS).
 spike_connections() {
@@ -138,7 +139,7 @@ scale_chart() {
 	scale_matrix "$dim" 5 "$tmp/scale-$dim-p99.dat"
 	scale_matrix "$dim" 6 "$tmp/scale-$dim-cpu.dat"
 	scale_matrix "$dim" 7 "$tmp/scale-$dim-rss.dat"
-	# Each proxy's line type: its place in "direct gateway nginx haproxy caddy", as in chart.gp.
+	# Each proxy's line type: its place in "direct gateway nginx haproxy caddy floor", as in chart.gp.
 	lts="$(head -n 1 "$tmp/scale-$dim-rps.dat" | awk -v order="$proxies" '{
 		n = split(order, o, " "); for (i = 1; i <= n; i++) rank[o[i]] = i
 		for (j = 3; j <= NF; j++) printf "%s%d", (j > 3 ? " " : ""), rank[$j] }')"
@@ -167,11 +168,11 @@ scale_section() {
 		;;
 	instances)
 		title="backends" point_name="backends"
-		how="in front of that many stringsvc backends (ports 9101 on), all passing in Consul before the proxy starts (the gateway finds them there by itself; nginx, HAProxy and Caddy get a generated server list), at $BENCH_CONNECTIONS connections with the small body"
+		how="in front of that many stringsvc backends (ports 9101 on), all passing in Consul before the proxy starts (the gateway finds them there by itself; nginx, HAProxy and Caddy get a generated server list, floor a \`-backends\` list), at $BENCH_CONNECTIONS connections with the small body"
 		;;
 	body)
 		title="request body size" point_name="body"
-		how="with a request body of that size, \`{\"s\":\"<lowercase letters>\"}\` (small: \`{\"s\":\"hello\"}\`, 13 bytes), answered with as big a body, at $BENCH_CONNECTIONS connections in front of the usual 3 backends; before it is measured, one such request through the proxy must come back 200 with the string in upper case. nginx keeps bodies up to 1 MiB in memory as the gateway does, HAProxy and Caddy stream them (\`bench/config/\`). Each keeps its timeouts: the gateway its defaults (\`-try-timeout\` 250 ms per attempt, \`-budget\` 1 s; a route may declare longer ones), the peers a 3 s response timeout: an attempt that waits longer than 250 ms for its answer is retried by the gateway or, past its retry budget, fails (502), where the peers still wait"
+		how="with a request body of that size, \`{\"s\":\"<lowercase letters>\"}\` (small: \`{\"s\":\"hello\"}\`, 13 bytes), answered with as big a body, at $BENCH_CONNECTIONS connections in front of the usual 3 backends; before it is measured, one such request through the proxy must come back 200 with the string in upper case. nginx keeps bodies up to 1 MiB in memory as the gateway does, floor holds them whole too (fasthttp's default), HAProxy and Caddy stream them (\`bench/config/\`). Each keeps its timeouts: the gateway its defaults (\`-try-timeout\` 250 ms per attempt, \`-budget\` 1 s; a route may declare longer ones), the peers and floor a 3 s response timeout: an attempt that waits longer than 250 ms for its answer is retried by the gateway or, past its retry budget, fails (502), where the peers still wait"
 		;;
 	esac
 	cat <<-EOF
@@ -242,7 +243,8 @@ fault_section() {
 	cat <<-'EOF'
 
 		Each fault run starts a fresh proxy on three healthy backends (all passing in Consul), and the
-		fault a third of the way into the run:
+		fault a third of the way into the run (floor, a reference for the cost per request, sits them
+		out):
 		- kill: backend :9102 gets SIGKILL (restarted after the run);
 		- freeze: backend :9102 gets SIGSTOP: it accepts connections but never answers (SIGCONT and
 		  restarted after the run);
@@ -282,7 +284,7 @@ gray_section() {
 	cat <<-EOF
 
 		Each scenario starts a fresh proxy on three backends passing in Consul, and a warm-up; Caddy
-		sits these out:
+		and floor sit these out:
 		- spike-before, spike, spike-after: three runs back to back against the same proxy process, at
 		  $BENCH_CONNECTIONS, $spike_conns and $BENCH_CONNECTIONS connections: the spike, and whether the proxy recovers from it;
 		- slow: backend :9102 is a graysvc (\`stringsvc/cmd/graysvc\`) answering every request 50 ms
@@ -322,18 +324,18 @@ gray_section() {
 		- Versions: $BENCH_VERSIONS
 		- $(other_load)
 		- Everything runs on the same $(nproc) cores in one loopback-only network namespace: wrk, the proxy under test, three stringsvc backends (127.0.0.1:9101-9103$(most_instances)) and a Consul dev agent.
-		  Proxies with 2 workers/threads (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Caddy and the gateway \`GOMAXPROCS=2\`); peer configs in \`bench/config/\`.
+		  Proxies with 2 workers/threads (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Caddy, the gateway and floor \`GOMAXPROCS=2\`); peer configs in \`bench/config/\`, floor in \`bench/floor/\`.
 
 		## Clean runs
 
 		| proxy | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | req/s vs nginx |
 		|---|---:|---:|---:|---:|---:|---:|
 	EOF
-	awk -F'\t' '
+	awk -F'\t' -v order="$proxies" '
 		NR == 1 { next }
 		$1 == "clean" { row[$2] = $0; if ($2 == "nginx") base = $12 }
 		END {
-			n = split("direct gateway nginx haproxy caddy", p, " ")
+			n = split(order, p, " ")
 			for (i = 1; i <= n; i++) {
 				if (!(p[i] in row)) continue
 				split(row[p[i]], f, "\t")
@@ -346,6 +348,9 @@ gray_section() {
 		req/s: responses per second (none failed in a clean run). CPU µs/req: user+system CPU time of the
 		proxy's processes (nginx: master and workers) during the measured run, per completed request.
 		Peak RSS: VmHWM summed over those processes at the end of the run.
+		floor (`bench/floor/`) is no product but a reference: the thinnest reverse proxy Go and fasthttp
+		make (round-robin, prefix stripped, no retries, breakers, discovery or metrics), the cost per
+		request a Go/fasthttp gateway cannot go below on this machine.
 	EOF
 	for dimension in $scale_dimensions; do
 		if [[ -n "$(scale_rows "$dimension")" ]]; then scale_section "$dimension"; fi

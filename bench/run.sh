@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# run.sh - benchmark the gateway side by side with nginx, HAProxy and Caddy in front of the same
-# three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS),
+# run.sh - benchmark the gateway side by side with nginx, HAProxy, Caddy and floor (bench/floor: a
+# bare fasthttp reverse proxy, the reference for what Go and fasthttp themselves cost) in front of
+# the same three stringsvc backends, in one run: clean runs (req/s, p50, p99, CPU per request, peak RSS),
 # scaling curves (the same figures at more wrk connections, more backends, bigger bodies), fault
 # runs (a backend killed, frozen, restarted one by one; Consul restarted), a load spike and gray
 # failures (a backend slow, slow now and then, failing a share of requests, stalling), then a
 # markdown report, a TSV and PNG charts in bench/results/.
 #
 # Usage (as root): bench/run.sh
-#   BENCH_PROXIES        the proxies to measure (default "gateway nginx haproxy caddy")
+#   BENCH_PROXIES        the proxies to measure (default "gateway nginx haproxy caddy floor")
 #   BENCH_CONNECTIONS    wrk connections (default 64)
 #   BENCH_DURATION       seconds of each measured run (default 15; e.g. 4 for a quick try)
 #   BENCH_WARMUP         seconds of the warm-up run before each measured run (default 3)
 #   BENCH_FAULTS         the fault runs after the clean runs (default: all of "kill freeze rolling
 #                        consul spike slow tail errors stall"; empty: clean runs only). Caddy sits
-#                        out spike and the gray failures:
+#                        out spike and the gray failures, floor all of them (measure.sh's
+#                        takes_part), consul is the gateway's alone:
 #                        spike   three runs back to back on one proxy: BENCH_CONNECTIONS, then
 #                                BENCH_SPIKE_CONNECTIONS, then BENCH_CONNECTIONS again
 #                        slow    backend :9102 replaced by a graysvc answering every request 50 ms late
@@ -40,7 +42,8 @@
 #                        and ~12 s themselves (default: BENCH_DURATION, at least 30)
 #
 # Installs what is missing (wrk, haproxy, nginx, caddy, gnuplot-nox, jq) with apt-get, builds
-# bin/ (scripts/build.sh) and gets Consul (scripts/agents.sh consul); then runs bench/measure.sh
+# bin/ (scripts/build.sh), floor into the run dir (when measured) and gets Consul
+# (scripts/agents.sh consul); then runs bench/measure.sh
 # in a loopback-only network namespace (own mount and PID namespaces: whatever it starts dies with
 # it) and bench/report.sh. Writes bench/results/<UTC date>-<host>.{md,tsv,png},
 # <UTC date>-<host>-gray.png (spike and gray failures, when run) and
@@ -63,9 +66,9 @@ for var in BENCH_SCALING_BODIES BENCH_SCALING_INSTANCES BENCH_SCALING_CONNECTION
 	if [[ -n "${!var+set}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
 done
 export BENCH_DIR="$bench"
-export BENCH_PROXIES="${BENCH_PROXIES:-gateway nginx haproxy caddy}"
+export BENCH_PROXIES="${BENCH_PROXIES:-gateway nginx haproxy caddy floor}"
 for proxy in $BENCH_PROXIES; do
-	[[ "$proxy" =~ ^(gateway|nginx|haproxy|caddy)$ ]] || die "unknown proxy in BENCH_PROXIES: $proxy"
+	[[ "$proxy" =~ ^(gateway|nginx|haproxy|caddy|floor)$ ]] || die "unknown proxy in BENCH_PROXIES: $proxy"
 done
 export BENCH_FAULTS="${BENCH_FAULTS-kill freeze rolling consul spike slow tail errors stall}"
 for fault in $BENCH_FAULTS; do
@@ -193,6 +196,15 @@ trap 'exit 143' TERM
 # A snapshot of the binaries: bin/ may be rebuilt while the benchmark runs.
 mkdir -p "$run/bin"
 cp "$root/bin/gateway" "$root/bin/stringsvc" "$root/bin/graysvc" "$run/bin/"
+# floor, the bare fasthttp reference proxy, when measured: built from this tree into the snapshot
+# (bench/floor is no part of bin/), its version line naming the fasthttp it links.
+floor_version=()
+if [[ " $BENCH_PROXIES " == *" floor "* ]]; then
+	log "building floor (go build ./bench/floor)"
+	(cd "$root" && go build -o "$run/bin/floor" ./bench/floor) >&2 || die "go build ./bench/floor failed"
+	fasthttp="$(go version -m "$run/bin/floor" | awk '$1 == "dep" && $2 == "github.com/valyala/fasthttp" { print $3 }')"
+	floor_version=("floor (bench/floor: bare fasthttp ${fasthttp:-unknown})")
+fi
 rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$root" diff --quiet HEAD -- '*.go' go.mod go.sum 2>/dev/null || rev="$rev + uncommitted Go changes"
 versions=(
@@ -200,6 +212,7 @@ versions=(
 	"$(nginx -v 2>&1 | sed 's#.*: ##; s#/# #')"
 	"$(haproxy -v | awk 'NR == 1 { print "HAProxy " $3 }')"
 	"Caddy $(caddy version | awk '{ print $1 }')"
+	"${floor_version[@]}"
 	"$({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print "wrk " $2 }')" # wrk -v exits 1
 	"Consul $("$consul" version | awk 'NR == 1 { print $2 }')"
 )

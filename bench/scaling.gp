@@ -8,7 +8,7 @@
 # Each .dat file: a header line "x label PROXY...", then one line per point in increasing order:
 # the point (a number), its tick label (no spaces) and each proxy's figure ("-": none). lts: the
 # line type of each proxy column, as in chart.gp's charts (direct 1, gateway 2, nginx 3, haproxy
-# 4, caddy 5), so that each proxy keeps its colour. logx: the points on a log scale; logrps:
+# 4, caddy 5, floor 6: grey, its key "floor (bare fasthttp)"), so that each proxy keeps its colour. logx: the points on a log scale; logrps:
 # throughput on a log scale too (when it falls by orders of magnitude, as with the body size);
 # single: the files hold one point only, X (a smoke run): an x range around it.
 
@@ -27,6 +27,11 @@ set autoscale xfix
 if (exists("single")) set xrange [single * 0.5:single * 1.5]
 set offsets graph 0.05, graph 0.05, graph 0.08, 0
 n = words(lts)
+# floor's colour and key label, as in chart.gp (the .dat headers hold one word per proxy).
+set linetype 6 linecolor rgb "#808080"
+# The first line of each file is its header (autotitle: also when the title is label()'s).
+set key autotitle columnheader
+label(s) = s eq "floor" ? "floor (bare fasthttp)" : s
 
 set multiplot layout 2,2 title heading
 
@@ -41,7 +46,7 @@ if (exists("logrps")) {
 	set yrange [0:*]
 }
 plot for [j=3:n + 2] rps using 1:j:xtic(2) with linespoints linetype int(word(lts, j - 2)) \
-	linewidth 2 pointtype 7 title columnheader(j)
+	linewidth 2 pointtype 7 title label(columnhead(j))
 
 set title "p99 latency (log scale, lower is better)"
 set ylabel "ms"
@@ -49,7 +54,7 @@ set logscale y
 set yrange [*:*]
 set offsets graph 0.05, graph 0.05, 0, 0
 plot for [j=3:n + 2] p99 using 1:j:xtic(2) with linespoints linetype int(word(lts, j - 2)) \
-	linewidth 2 pointtype 7 title columnheader(j)
+	linewidth 2 pointtype 7 title label(columnhead(j))
 
 set title "CPU per request: the proxy's user+system µs (lower is cheaper)"
 set ylabel "µs/req"
@@ -57,11 +62,11 @@ unset logscale y
 set yrange [0:*]
 set offsets graph 0.05, graph 0.05, graph 0.08, 0
 plot for [j=3:n + 2] cpu using 1:j:xtic(2) with linespoints linetype int(word(lts, j - 2)) \
-	linewidth 2 pointtype 7 title columnheader(j)
+	linewidth 2 pointtype 7 title label(columnhead(j))
 
 set title "Peak RSS of the proxy's processes (lower is cheaper)"
 set ylabel "MiB"
 plot for [j=3:n + 2] rss using 1:j:xtic(2) with linespoints linetype int(word(lts, j - 2)) \
-	linewidth 2 pointtype 7 title columnheader(j)
+	linewidth 2 pointtype 7 title label(columnhead(j))
 
 unset multiplot

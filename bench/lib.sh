@@ -102,6 +102,45 @@ cpu_ticks() {
 	echo "$sum"
 }
 
+# user_ticks PID: the user-mode part of cpu_ticks (utime and cutime).
+user_ticks() {
+	local p sum=0 stat
+	local -a f
+	for p in $(tree "$1"); do
+		stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+		read -ra f <<<"${stat##*) }"
+		sum=$((sum + f[11] + f[13]))
+	done
+	echo "$sum"
+}
+
+counter_pid="" # count_syscalls's perf, until syscalls_per_request waits for it
+
+# count_syscalls PID SECS OUT: in the background, count for SECS seconds the system calls and
+# context switches of PID and its descendants (perf stat, CSV in OUT). Without perf, or where the
+# kernel refuses it, OUT stays empty.
+count_syscalls() {
+	local pids
+	pids="$(tree "$1" | paste -sd,)"
+	: >"$3"
+	command -v perf >/dev/null 2>&1 || return 0
+	perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pids" -o "$3" -- sleep "$2" \
+		>/dev/null 2>&1 &
+	counter_pid=$!
+}
+
+# syscalls_per_request OUT REQUESTS: "system calls per request, context switches per request"
+# from count_syscalls's OUT (after waiting for it), or "- -".
+syscalls_per_request() {
+	if [[ -n "${counter_pid:-}" ]]; then wait "$counter_pid" 2>/dev/null || true; fi
+	counter_pid=""
+	awk -F, -v req="$2" '
+		$3 == "raw_syscalls:sys_enter" && $1 ~ /^[0-9]+$/ { sc = $1 }
+		$3 == "context-switches" && $1 ~ /^[0-9]+$/ { cs = $1 }
+		END { if (sc == "" || cs == "" || req == 0) print "- -"; else printf "%.2f %.2f\n", sc / req, cs / req }
+	' "$1" 2>/dev/null || echo "- -"
+}
+
 # host_ticks: CPU clock ticks the whole machine spent busy (user, nice, system, irq, softirq: the
 # ticks that also land in the processes' utime and stime), a space, and the ticks the hypervisor
 # stole; /proc/stat is not namespaced.

@@ -44,6 +44,9 @@ declare -A gray_flags=(
 	[stall]="-stall-every 800ms -stall-for 300ms"
 )
 
+# gateway_flags: flags the gateway starts with besides -listen (the body scaling points' timeouts).
+gateway_flags=()
+
 # pid[NAME]: what this script started and has not stopped yet (consul, be9101.., proxy).
 declare -A pid=()
 
@@ -231,7 +234,7 @@ start_proxy() {
 	gateway)
 		# GOMEMLIMIT as nomad/gateway.nomad gives it (memory = 256 MiB: the gateway takes 90%).
 		GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
-			"$bin/gateway" -listen "127.0.0.1:${port[gateway]}" >>"$run/gateway.log" 2>&1 &
+			"$bin/gateway" -listen "127.0.0.1:${port[gateway]}" "${gateway_flags[@]}" >>"$run/gateway.log" 2>&1 &
 		;;
 	nginx) nginx -e "$run/nginx-error.log" -c "$run/nginx.conf" >>"$run/nginx.log" 2>&1 & ;;
 	haproxy) haproxy -db -f "$run/haproxy.cfg" >>"$run/haproxy.log" 2>&1 & ;;
@@ -312,17 +315,19 @@ disturbance() {
 		}'
 }
 
-# record SCENARIO PROXY CPU_TICKS RSS_KIB [UPSTREAM [CONNECTIONS [INSTANCES [BODY_BYTES]]]]: append
-# the figures of the last run_wrk (W), the disturbance since sample, the requests the backends
-# counted during the run ("-": not measured), its connections (default BENCH_CONNECTIONS), the
-# backends behind the proxy (default 3) and the size of the request body (default the small one's)
-# to the TSV.
+# record SCENARIO PROXY CPU_TICKS RSS_KIB [UPSTREAM [CONNECTIONS [INSTANCES [BODY_BYTES [USER_TICKS
+# [SYSCALLS_PER_REQ CSWITCHES_PER_REQ]]]]]]: append the figures of the last run_wrk (W), the
+# disturbance since sample, the requests the backends counted during the run ("-": not measured),
+# its connections (default BENCH_CONNECTIONS), the backends behind the proxy (default 3), the size
+# of the request body (default the small one's), and the proxy's user-mode CPU ticks, system calls
+# and context switches per request ("-": not measured) to the TSV.
 record() {
 	local other steal
 	read -r other steal <<<"$(disturbance)"
 	awk -v OFS='\t' -v sc="$1" -v px="$2" -v ticks="$3" -v rss="$4" -v other="$other" -v steal="$steal" \
 		-v tck="$clk_tck" -v up="${5:--}" -v conns="${6:-$BENCH_CONNECTIONS}" \
 		-v inst="${7:-${#backends[@]}}" -v bytes="${8:-${#body}}" \
+		-v uticks="${9:--}" -v scalls="${10:--}" -v cswitch="${11:--}" \
 		-v req="${W[requests]}" -v dur="${W[duration_us]}" -v c="${W[connect]}" -v r="${W[read]}" \
 		-v w="${W[write]}" -v st="${W[status]}" -v to="${W[timeout]}" \
 		-v p50="${W[p50_us]}" -v p99="${W[p99_us]}" -v mx="${W[max_us]}" 'BEGIN {
@@ -333,7 +338,8 @@ record() {
 			print sc, px, sprintf("%.2f", dur / 1e6), req, c, r, w, st, to, failed, total,
 				sprintf("%.0f", (req - st) / (dur / 1e6)), sprintf("%.3f", p50 / 1000),
 				sprintf("%.3f", p99 / 1000), sprintf("%.3f", mx / 1000), cpu, mib, other, steal,
-				conns, up, extra, inst, bytes
+				conns, up, extra, inst, bytes,
+				(uticks == "-" || req == 0) ? "-" : sprintf("%.1f", uticks * 1e6 / tck / req), scalls, cswitch
 		}' >>"$tsv"
 }
 
@@ -342,7 +348,8 @@ record() {
 # CONNECTIONS (default BENCH_CONNECTIONS) on the running backends, with the body of BODY_FILE
 # (default or empty: the small one; a file's is first sent once through the proxy: passes_body).
 clean() {
-	local name="$1" scenario="${2:-clean}" conns="${3:-$BENCH_CONNECTIONS}" file="${4:-}" target="" t0 t1
+	local name="$1" scenario="${2:-clean}" conns="${3:-$BENCH_CONNECTIONS}" file="${4:-}" target="" t0 t1 u0 u1
+	local per_syscalls per_cswitch
 	local bytes="${#body}" out
 	[[ -z "$file" ]] || bytes="$(stat -c %s "$file")"
 	out="$run/wrk-$scenario-$name.out"
@@ -354,14 +361,21 @@ clean() {
 	[[ -z "$file" ]] || passes_body "$name" "$file"
 	log "$scenario: $name: $conns connections, $instances backends, $bytes-byte body: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
 	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out" "$conns" "$file"
-	[[ -z "$target" ]] || t0="$(cpu_ticks "$target")"
+	[[ -z "$target" ]] || {
+		t0="$(cpu_ticks "$target")" u0="$(user_ticks "$target")"
+		count_syscalls "$target" "$((BENCH_DURATION - 1))" "$run/perf-$scenario-$name.csv"
+	}
 	sample
 	run_wrk "$(url "$name")" "$BENCH_DURATION" "$out" "$conns" "$file"
 	if [[ -z "$target" ]]; then
 		record "$scenario" "$name" - - - "$conns" "$instances" "$bytes"
 	else
-		t1="$(cpu_ticks "$target")"
-		record "$scenario" "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")" - "$conns" "$instances" "$bytes"
+		t1="$(cpu_ticks "$target")" u1="$(user_ticks "$target")"
+		# perf counted for 1 s less than wrk ran (it must end within the run): scale the requests.
+		read -r per_syscalls per_cswitch <<<"$(syscalls_per_request "$run/perf-$scenario-$name.csv" \
+			"$((W[requests] * (BENCH_DURATION - 1) / BENCH_DURATION))")"
+		record "$scenario" "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")" - "$conns" "$instances" "$bytes" \
+			"$((u1 - u0))" "$per_syscalls" "$per_cswitch"
 		stop_proxy
 	fi
 	log "$scenario: $name: ${W[requests]} requests, $(tail -n 1 "$tsv" | cut -f10) failed, p99 ${W[p99_us]} µs; other processes, steal: $(tail -n 1 "$tsv" | cut -f18,19 --output-delimiter='%, ')% CPU"
@@ -549,6 +563,10 @@ scale() {
 		set_instances "${#backends[@]}"
 		;;
 	body)
+		# Big bodies take the peers' timeouts (nginx: 3 s per try, 3 tries): the gateway's defaults
+		# (250 ms per attempt, 1 s budget) are for small requests, and at 256 KiB on 2 shared cores
+		# every proxy's p99 is about 400 ms. A route for such bodies declares them (try-timeout=).
+		gateway_flags=(-try-timeout 3s -budget 10s)
 		for point in $BENCH_SCALING_BODIES; do
 			file=""
 			if [[ "$point" != small ]]; then
@@ -557,13 +575,14 @@ scale() {
 			fi
 			for name in "${proxies[@]}"; do clean "$name" scale-body "$BENCH_CONNECTIONS" "$file"; done
 		done
+		gateway_flags=()
 		;;
 	esac
 }
 
 # --- the run -------------------------------------------------------------------------------------
 
-printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\tconnections\tupstream_requests\textra_upstream_pct\tinstances\tbody_bytes\n' >"$tsv"
+printf 'scenario\tproxy\tseconds\trequests\tconnect_err\tread_err\twrite_err\tnon2xx\ttimeouts\tfailed\ttotal\tok_rps\tp50_ms\tp99_ms\tmax_ms\tcpu_us_per_req\tpeak_rss_mib\tother_cpu_pct\tsteal_pct\tconnections\tupstream_requests\textra_upstream_pct\tinstances\tbody_bytes\tuser_us_per_req\tsyscalls_per_req\tcswitches_per_req\n' >"$tsv"
 validate_configs
 log "starting Consul and backends ${backends[*]}"
 start_consul

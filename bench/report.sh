@@ -172,7 +172,7 @@ scale_section() {
 		;;
 	body)
 		title="request body size" point_name="body"
-		how="with a request body of that size, \`{\"s\":\"<lowercase letters>\"}\` (small: \`{\"s\":\"hello\"}\`, 13 bytes), answered with as big a body, at $BENCH_CONNECTIONS connections in front of the usual 3 backends; before it is measured, one such request through the proxy must come back 200 with the string in upper case. nginx keeps bodies up to 1 MiB in memory as the gateway does, floor holds them whole too (fasthttp's default), HAProxy and Caddy stream them (\`bench/config/\`). Each keeps its timeouts: the gateway its defaults (\`-try-timeout\` 250 ms per attempt, \`-budget\` 1 s; a route may declare longer ones), the peers and floor a 3 s response timeout: an attempt that waits longer than 250 ms for its answer is retried by the gateway or, past its retry budget, fails (502), where the peers still wait"
+		how="with a request body of that size, \`{\"s\":\"<lowercase letters>\"}\` (small: \`{\"s\":\"hello\"}\`, 13 bytes), answered with as big a body, at $BENCH_CONNECTIONS connections in front of the usual 3 backends; before it is measured, one such request through the proxy must come back 200 with the string in upper case. nginx keeps bodies up to 1 MiB in memory as the gateway does, floor holds them whole too (fasthttp's default), HAProxy and Caddy stream them (\`bench/config/\`). The gateway runs these points with the peers' timeouts (\`-try-timeout 3s -budget 10s\`; nginx, HAProxy and floor wait 3 s for an answer): its defaults (250 ms per attempt, 1 s in all) are for small requests, and a route for big bodies declares longer ones (\`try-timeout=\`)"
 		;;
 	esac
 	cat <<-EOF
@@ -328,25 +328,30 @@ gray_section() {
 
 		## Clean runs
 
-		| proxy | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | req/s vs nginx |
-		|---|---:|---:|---:|---:|---:|---:|
+		| proxy | req/s | p50 ms | p99 ms | CPU µs/req | of it user | peak RSS MiB | syscalls/req | context switches/req | req/s vs nginx | CPU vs nginx |
+		|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 	EOF
 	awk -F'\t' -v order="$proxies" '
 		NR == 1 { next }
-		$1 == "clean" { row[$2] = $0; if ($2 == "nginx") base = $12 }
+		$1 == "clean" { row[$2] = $0; if ($2 == "nginx") { base = $12; cbase = $16 } }
 		END {
 			n = split(order, p, " ")
 			for (i = 1; i <= n; i++) {
 				if (!(p[i] in row)) continue
-				split(row[p[i]], f, "\t")
-				printf "| %s | %d | %.2f | %.2f | %s | %s | %s |\n", p[i], f[12], f[13], f[14], f[16], f[17],
-					(base > 0 ? sprintf("%.2f", f[12] / base) : "-")
+				k = split(row[p[i]], f, "\t")
+				for (j = k + 1; j <= 27; j++) f[j] = "-" # a TSV from before these columns
+				printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |\n", p[i], f[12], f[13], f[14], f[16], f[25], f[17],
+					f[26], f[27], (base > 0 ? sprintf("%.2f", f[12] / base) : "-"),
+					(cbase > 0 && f[16] != "-" ? sprintf("%.2f", f[16] / cbase) : "-")
 			}
 		}' "$tsv"
 	cat <<-'EOF'
 
 		req/s: responses per second (none failed in a clean run). CPU µs/req: user+system CPU time of the
 		proxy's processes (nginx: master and workers) during the measured run, per completed request.
+		Of it user: the user-mode part (the rest is the kernel's, mostly system calls on loopback TCP).
+		Syscalls/req and context switches/req: counted by \`perf stat\` (\`raw_syscalls:sys_enter\`,
+		\`context-switches\`) over the proxy's processes for all but the last second of the run ("-": no perf).
 		Peak RSS: VmHWM summed over those processes at the end of the run.
 		floor (`bench/floor/`) is no product but a reference: the thinnest reverse proxy Go and fasthttp
 		make (round-robin, prefix stripped, no retries, breakers, discovery or metrics), the cost per

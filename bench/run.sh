@@ -140,7 +140,7 @@ stamp="$(date -u +%Y-%m-%dT%H%MZ)"
 
 declare -A provider=(
 	[wrk]=wrk [haproxy]=haproxy [nginx]=nginx [caddy]=caddy [gnuplot]=gnuplot-nox [jq]=jq
-	[curl]=curl [ip]=iproute2 [unshare]=util-linux [ps]=procps
+	[curl]=curl [ip]=iproute2 [unshare]=util-linux [ps]=procps [perf]=linux-perf
 )
 missing=()
 for cmd in "${!provider[@]}"; do

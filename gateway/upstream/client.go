@@ -181,7 +181,7 @@ func roundTrip(ctx context.Context, client *fasthttp.HostClient, target Target, 
 		}
 		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
-	answer := append([]byte(nil), resp.Body()...) // resp's buffer goes back to the pool
+	answer := resp.SwapBody(nil) // the answer's buffer, taken from resp (no copy): resp goes back to the pool without it
 	contentType := ContentTypeOf(resp.Header.ContentType())
 	if status := resp.StatusCode(); status < 200 || status > 299 {
 		return nil, &StatusError{Status: status, Body: answer, ContentType: contentType}

@@ -351,7 +351,8 @@ gray_section() {
 		proxy's processes (nginx: master and workers) during the measured run, per completed request.
 		Of it user: the user-mode part (the rest is the kernel's, mostly system calls on loopback TCP).
 		Syscalls/req and context switches/req: counted by \`perf stat\` (\`raw_syscalls:sys_enter\`,
-		\`context-switches\`) over the proxy's processes for all but the last second of the run ("-": no perf).
+		\`context-switches\`) over the proxy's processes during a 5 s run of their own before the
+		measured one (counting slows a process down: a Go one more than nginx); "-": no perf.
 		Peak RSS: VmHWM summed over those processes at the end of the run.
 		floor (`bench/floor/`) is no product but a reference: the thinnest reverse proxy Go and fasthttp
 		make (round-robin, prefix stripped, no retries, breakers, discovery or metrics), the cost per

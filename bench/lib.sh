@@ -89,29 +89,19 @@ tree() {
 		}'
 }
 
-# cpu_ticks PID: utime+stime+cutime+cstime (clock ticks) of PID and all its descendants.
+# cpu_ticks PID: the CPU time (clock ticks) of PID and all its descendants, utime+stime+cutime+
+# cstime, a space, and its user-mode part, utime+cutime: one reading of /proc for both.
 cpu_ticks() {
-	local p sum=0 stat
+	local p all=0 user=0 stat
 	local -a f
 	for p in $(tree "$1"); do
 		stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
 		# Fields after "pid (comm) ": state is f[0], so utime..cstime are f[11]..f[14].
 		read -ra f <<<"${stat##*) }"
-		sum=$((sum + f[11] + f[12] + f[13] + f[14]))
+		all=$((all + f[11] + f[12] + f[13] + f[14]))
+		user=$((user + f[11] + f[13]))
 	done
-	echo "$sum"
-}
-
-# user_ticks PID: the user-mode part of cpu_ticks (utime and cutime).
-user_ticks() {
-	local p sum=0 stat
-	local -a f
-	for p in $(tree "$1"); do
-		stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
-		read -ra f <<<"${stat##*) }"
-		sum=$((sum + f[11] + f[13]))
-	done
-	echo "$sum"
+	echo "$all $user"
 }
 
 counter_pid="" # count_syscalls's perf, until syscalls_per_request waits for it

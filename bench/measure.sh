@@ -371,13 +371,13 @@ clean() {
 		read -r per_syscalls per_cswitch <<<"$(syscalls_per_request "$run/perf-$name.csv" \
 			"$((W[requests] * 4 / 5))")"
 	fi
-	[[ -z "$target" ]] || t0="$(cpu_ticks "$target")" u0="$(user_ticks "$target")"
+	[[ -z "$target" ]] || read -r t0 u0 <<<"$(cpu_ticks "$target")"
 	sample
 	run_wrk "$(url "$name")" "$BENCH_DURATION" "$out" "$conns" "$file"
 	if [[ -z "$target" ]]; then
 		record "$scenario" "$name" - - - "$conns" "$instances" "$bytes"
 	else
-		t1="$(cpu_ticks "$target")" u1="$(user_ticks "$target")"
+		read -r t1 u1 <<<"$(cpu_ticks "$target")"
 		record "$scenario" "$name" "$((t1 - t0))" "$(peak_rss_kib "$target")" - "$conns" "$instances" "$bytes" \
 			"$((u1 - u0))" "$per_syscalls" "$per_cswitch"
 		stop_proxy

@@ -53,8 +53,11 @@ type StatusCoder interface{ StatusCode() int }
 // back to the client as it came.
 func isClientError(err error) bool {
 	code, ok := statusCode(err)
-	return ok && code >= 400 && code < 500
+	return ok && clientErrorStatus(code)
 }
+
+// clientErrorStatus: a 4xx, the request's own fault.
+func clientErrorStatus(code int) bool { return code >= 400 && code < 500 }
 
 // statusCode returns the status of an instance's answer outside 2xx that err carries, if any.
 // (errors.As's target escapes to the heap: each of these helpers allocates only when called,
@@ -86,7 +89,7 @@ func classify(ctx context.Context, err error) outcome {
 	}
 	code, answered := statusCode(err)
 	switch {
-	case answered && code >= 400 && code < 500:
+	case answered && clientErrorStatus(code):
 		return outcomeClientError
 	case answered:
 		return outcomeServerError

@@ -70,10 +70,7 @@ func runFastClients(b *testing.B, base, path string) {
 	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(base, "http://"), MaxConns: 256}
 	b.Cleanup(client.CloseIdleConnections)
 	want := []byte(benchAnswer)
-	b.ReportAllocs()
-	b.SetParallelism(8) // 8 × GOMAXPROCS concurrent clients, like a loaded gateway
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	runParallel(b, func(pb *testing.PB) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
@@ -101,10 +98,7 @@ func runClients(b *testing.B, url string) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.Cleanup(client.CloseIdleConnections)
 	want := []byte(benchAnswer)
-	b.ReportAllocs()
-	b.SetParallelism(8) // 8 × GOMAXPROCS concurrent clients, like a loaded gateway
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	runParallel(b, func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := client.Post(url, "application/json", strings.NewReader(benchBody))
 			if err != nil {
@@ -119,4 +113,13 @@ func runClients(b *testing.B, url string) {
 			}
 		}
 	})
+}
+
+// runParallel times client in 8 × GOMAXPROCS goroutines, like a loaded gateway's clients,
+// reporting allocations.
+func runParallel(b *testing.B, client func(*testing.PB)) {
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(client)
 }

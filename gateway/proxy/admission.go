@@ -69,13 +69,12 @@ func NewAdmission(service string, s AdmissionSettings, shed metrics.Counter, wai
 func (a *Admission) Middleware() endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
-			permit, err := a.admit(ctx)
+			permit, begin, err := a.admit(ctx)
 			if err != nil {
 				return nil, err
 			}
-			begin := time.Now()
 			response, err := next(ctx, request)
-			if errors.Is(context.Cause(ctx), ErrBudgetExhausted) {
+			if err != nil && errors.Is(causeOf(ctx), ErrBudgetExhausted) {
 				permit.Drop() // cut short: its time says nothing about the service
 			} else {
 				permit.Record()
@@ -86,11 +85,13 @@ func (a *Admission) Middleware() endpoint.Middleware {
 	}
 }
 
-// admit returns a permit at once, or queues for one when that fits the request's budget.
-func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
+// admit returns a permit and when it was given, at once, or after queueing for one when that
+// fits the request's budget.
+func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, time.Time, error) {
 	if permit, ok := a.limiter.TryAcquirePermit(); ok {
-		a.drain.admitted(time.Now())
-		return permit, nil
+		now := time.Now()
+		a.drain.admitted(now)
+		return permit, now, nil
 	}
 	now := time.Now()
 	left := deadlineOf(ctx).Sub(now)
@@ -100,21 +101,22 @@ func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, error) {
 	room := left - min(rtt, left/2)
 	queued := a.limiter.Queued()
 	if queued >= a.maxQueue || a.drain.wait(queued+1) > left || room <= 0 {
-		return nil, a.shedNow()
+		return nil, now, a.shedNow()
 	}
 	a.queuedTotal.Add(1)
 	permit, err := a.limiter.AcquirePermitWithMaxWait(ctx, room)
-	waited := time.Since(now)
+	admitted := time.Now()
+	waited := admitted.Sub(now)
 	a.wait.Observe(waited.Seconds())
 	average(&a.waitAvg, waited)
 	switch {
 	case err == nil:
-		a.drain.admitted(time.Now())
-		return permit, nil
-	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrBudgetExhausted):
-		return nil, context.Cause(ctx) // the caller went away
+		a.drain.admitted(admitted)
+		return permit, admitted, nil
+	case ctx.Err() != nil && !errors.Is(causeOf(ctx), ErrBudgetExhausted):
+		return nil, admitted, causeOf(ctx) // the caller went away
 	default: // not admitted within the budget
-		return nil, a.shedNow()
+		return nil, admitted, a.shedNow()
 	}
 }
 

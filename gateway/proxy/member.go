@@ -113,7 +113,7 @@ func (m *member) attempt(ctx context.Context, p pass, request any) attemptResult
 	o := classify(ctx, err)
 	if err != nil {
 		// Say whose deadline ended it (the client sees only that the deadline passed).
-		if cause := expiredCause(ctx); cause != nil && !errors.Is(err, cause) {
+		if cause := causeOf(ctx); cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
 	}
@@ -132,7 +132,7 @@ func (m *member) attempt(ctx context.Context, p pass, request any) attemptResult
 		p.done(m.breakerVerdict(o, took, p.probe))
 	}
 	m.group.maybeEvaluate(now)
-	return attemptResult{response: response, err: err, outcome: o, took: took}
+	return attemptResult{response: response, err: err, outcome: o, took: took, end: now}
 }
 
 // breakerVerdict is what the breaker is told of an attempt: nil a success, errExcluded nothing

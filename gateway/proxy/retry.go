@@ -65,6 +65,7 @@ type attemptResult struct {
 	err      error
 	outcome  outcome
 	took     time.Duration
+	end      time.Time
 	hedge    bool
 }
 
@@ -113,26 +114,36 @@ type exchange struct {
 	results chan int
 	slots   []attemptResult
 	inline  [3]attemptResult // the slots when Attempts is at most 3 (the default)
-	timer   *time.Timer      // the hedge delay's, from hedgeTimers once armed
+	timer   *time.Timer      // the hedge delay's or the budget's, from exchangeTimers once armed
 	values  context.Context  // ctx's values without its cancellation, for the attempts
-	first   attemptContext   // the first attempt's
+	// done is ctx's Done, unless ctx is a deadlineContext: then the timer, armed for the budget's
+	// deadline when no hedge comes first, takes its place, and no other timer starts.
+	done     <-chan struct{}
+	deadline time.Time       // ctx's, or zero: none
+	first    deadlineContext // the first attempt's
 }
 
-// hedgeTimers holds stopped timers for the hedge delay, reused from request to request: a new
-// timer per request was three allocations of the few the request path makes.
-var hedgeTimers = sync.Pool{New: func() any {
+// exchangeTimers holds stopped timers for the hedge delay and the budget, reused from request to
+// request: a new timer per request was three allocations of the few the request path makes.
+var exchangeTimers = sync.Pool{New: func() any {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	return t
 }}
 
 func (x *exchange) run() (any, error) {
-	defer x.stopHedge()
+	defer x.stopTimer()
 	policy := x.r.policy
+	if lazy, ok := x.ctx.(*deadlineContext); ok {
+		x.values, x.deadline = lazy.values, lazy.deadline
+	} else {
+		x.done = x.ctx.Done()
+		x.deadline, _ = x.ctx.Deadline()
+	}
 	if !x.launchNext(false) {
 		return nil, ErrAllBreakersOpen
 	}
-	hedge := x.armHedge()
+	timer := x.armTimer()
 	var lastErr error
 	budgetDenied, anyDelivered := false, false
 	for {
@@ -141,7 +152,7 @@ func (x *exchange) run() (any, error) {
 			res := x.slots[i]
 			x.pending--
 			if res.outcome == outcomeOK || res.outcome == outcomeClientError {
-				x.r.latency.observe(res.took, time.Now())
+				x.r.latency.observe(res.took, res.end)
 				if res.hedge {
 					x.r.hedgesWon.Add(1)
 					x.r.hedgesWonTotal.Add(1)
@@ -152,7 +163,7 @@ func (x *exchange) run() (any, error) {
 			reached := delivered(res.err)
 			anyDelivered = anyDelivered || reached
 			if x.ctx.Err() != nil {
-				return nil, context.Cause(x.ctx) // the budget ran out, or the caller went away
+				return nil, causeOf(x.ctx) // the budget ran out, or the caller went away
 			}
 			if res.outcome == outcomeCanceled {
 				return nil, ErrBudgetExhausted // the attempt reached the budget's deadline a moment before ctx did
@@ -169,36 +180,50 @@ func (x *exchange) run() (any, error) {
 			if x.pending == 0 {
 				return nil, &AttemptsError{Attempts: x.launched, Last: lastErr, BudgetDenied: budgetDenied, Delivered: anyDelivered}
 			}
-		case <-hedge:
+		case <-timer:
+			if x.done == nil && x.ctx.Err() != nil {
+				return nil, causeOf(x.ctx) // the budget ran out
+			}
 			if x.launched < policy.Attempts && x.launched < len(x.ring) && !x.r.saturated() && x.r.budget.tryRetry() && x.launchNext(true) {
 				x.r.hedges.Add(1)
 				x.r.hedgesSent.Add(1)
 			}
-			hedge = x.armHedge()
-		case <-x.ctx.Done():
-			return nil, context.Cause(x.ctx)
+			timer = x.armTimer()
+		case <-x.done:
+			return nil, causeOf(x.ctx)
 		}
 	}
 }
 
-// armHedge returns a channel that fires after the hedge delay, or nil when no hedge may follow.
-func (x *exchange) armHedge() <-chan time.Time {
+// armTimer returns a channel that fires after the hedge delay, or at the budget's deadline if
+// that comes first or no hedge may follow; nil when it need do neither (done covers the budget).
+func (x *exchange) armTimer() <-chan time.Time {
 	p := x.r.policy
-	if !p.Hedge || !p.Idempotent || x.launched >= p.Attempts || x.launched >= len(x.ring) {
+	var wait time.Duration
+	armed := p.Hedge && p.Idempotent && x.launched < p.Attempts && x.launched < len(x.ring)
+	if armed {
+		wait = x.r.hedgeDelay()
+	}
+	if x.done == nil && !x.deadline.IsZero() {
+		if left := time.Until(x.deadline); !armed || left < wait {
+			wait, armed = max(left, 0), true
+		}
+	}
+	if !armed {
 		return nil
 	}
 	if x.timer == nil {
-		x.timer = hedgeTimers.Get().(*time.Timer)
+		x.timer = exchangeTimers.Get().(*time.Timer)
 	}
-	x.timer.Reset(x.r.hedgeDelay()) // since Go 1.23 no tick of an earlier setting arrives after Reset
+	x.timer.Reset(wait) // since Go 1.23 no tick of an earlier setting arrives after Reset
 	return x.timer.C
 }
 
-// stopHedge gives the hedge timer back, stopped (after Stop, its channel delivers nothing).
-func (x *exchange) stopHedge() {
+// stopTimer gives the timer back, stopped (after Stop, its channel delivers nothing).
+func (x *exchange) stopTimer() {
 	if x.timer != nil {
 		x.timer.Stop()
-		hedgeTimers.Put(x.timer)
+		exchangeTimers.Put(x.timer)
 		x.timer = nil
 	}
 }
@@ -211,7 +236,7 @@ func (x *exchange) launchNext(hedge bool) bool {
 		m := x.ring[(x.start+x.visit)%len(x.ring)]
 		x.visit++
 		if p, ok := m.admit(now); ok {
-			x.launch(m, p, hedge)
+			x.launch(m, p, hedge, now)
 			return true
 		}
 	}
@@ -220,19 +245,19 @@ func (x *exchange) launchNext(hedge bool) bool {
 
 // launch starts an attempt on m. Its context keeps the request's values but not its
 // cancellation: it ends at its own timeout, or at the request's budget if that comes first.
-func (x *exchange) launch(m *member, p pass, hedge bool) {
-	deadline, cause := time.Now().Add(x.r.policy.TryTimeout), errTryTimeout
-	if budget, ok := x.ctx.Deadline(); ok && budget.Before(deadline) {
-		deadline, cause = budget, ErrBudgetExhausted
+func (x *exchange) launch(m *member, p pass, hedge bool, now time.Time) {
+	deadline, cause := now.Add(x.r.policy.TryTimeout), errTryTimeout
+	if !x.deadline.IsZero() && x.deadline.Before(deadline) {
+		deadline, cause = x.deadline, ErrBudgetExhausted
 	}
 	if x.values == nil {
 		x.values = context.WithoutCancel(x.ctx)
 	}
-	var ctx *attemptContext
+	var ctx *deadlineContext
 	if x.launched == 0 {
 		ctx = &x.first // most requests make one attempt: its context comes with the exchange
 	} else {
-		ctx = new(attemptContext)
+		ctx = new(deadlineContext)
 	}
 	ctx.values, ctx.deadline, ctx.cause = x.values, deadline, cause
 	slot := x.launched

@@ -126,10 +126,14 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 }
 
 // budgeting is the endpoint middleware that gives each request its total time budget, from
-// before admission to the last attempt.
+// before admission to the last attempt. A request whose context nothing can cancel (the edge's)
+// gets a deadlineContext, which starts a timer only for a request that waits for admission.
 func budgeting(budget time.Duration) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
+			if ctx.Done() == nil {
+				return next(&deadlineContext{values: ctx, deadline: time.Now().Add(budget), cause: ErrBudgetExhausted}, request)
+			}
 			ctx, cancel := context.WithTimeoutCause(ctx, budget, ErrBudgetExhausted)
 			defer cancel()
 			return next(ctx, request)

@@ -150,6 +150,36 @@ func TestBudgetBoundsTheWholeRequest(t *testing.T) {
 	}
 }
 
+// The budget ends the request even when an attempt overruns it (fasthttp honours deadlines, but
+// a request must not depend on that): whether the request's context can be canceled (the budget
+// is then context.WithTimeout's) or not (the edge's: a deadlineContext, whose end the retrier's
+// timer watches), with and without hedging.
+func TestBudgetEndsTheRequestWhileItsAttemptRunsOn(t *testing.T) {
+	const overrun = 3 * time.Second
+	for _, hedge := range []bool{false, true} {
+		for _, parent := range []string{"uncancelable", "cancelable"} {
+			fleet := newFleet()
+			fleet.setBehavior("a", instanceBehavior{delay: overrun})
+			route, _ := newTestRoute(t, fleet, RetryPolicy{Idempotent: true, Attempts: 1, TryTimeout: time.Minute,
+				Budget: 20 * time.Millisecond, Hedge: hedge, HedgeMinDelay: 5 * time.Millisecond}, "a")
+			ctx := context.Background()
+			if parent == "cancelable" {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			begin := time.Now()
+			_, err := route.Endpoint(ctx, payload([]byte(`{"s":"x"}`)))
+			if !errors.Is(err, ErrBudgetExhausted) {
+				t.Fatalf("hedge %v, %s context: err = %v, want ErrBudgetExhausted", hedge, parent, err)
+			}
+			if took := time.Since(begin); took >= overrun {
+				t.Fatalf("hedge %v, %s context: the request waited %v, for its attempt's end", hedge, parent, took)
+			}
+		}
+	}
+}
+
 func TestCallerCancellationIsNotCountedAgainstTheInstance(t *testing.T) {
 	fleet := newFleet()
 	fleet.setBehavior("a", instanceBehavior{hang: true})

@@ -18,15 +18,15 @@ func TestAttemptContextIsTheRequestsValuesUnderItsOwnDeadline(t *testing.T) {
 	cancel() // the request is over: an attempt that lost to a hedge runs on
 
 	for _, askDone := range []string{"before", "after", "never"} {
-		c := &attemptContext{values: values, deadline: time.Now().Add(50 * time.Millisecond), cause: errTryTimeout}
+		c := &deadlineContext{values: values, deadline: time.Now().Add(50 * time.Millisecond), cause: errTryTimeout}
 		if got := c.Value(ctxKey{}); got != "id-1" {
 			t.Fatalf("Value = %v, want the request's id-1", got)
 		}
 		if d, ok := c.Deadline(); !ok || !d.Equal(c.deadline) {
 			t.Fatalf("Deadline = %v %v, want %v", d, ok, c.deadline)
 		}
-		if c.Err() != nil || expiredCause(c) != nil {
-			t.Fatalf("Err = %v, cause %v before the deadline: the request's cancellation leaked in", c.Err(), expiredCause(c))
+		if c.Err() != nil || causeOf(c) != nil {
+			t.Fatalf("Err = %v, cause %v before the deadline: the request's cancellation leaked in", c.Err(), causeOf(c))
 		}
 		var done <-chan struct{}
 		if askDone == "before" {
@@ -52,7 +52,7 @@ func TestAttemptContextIsTheRequestsValuesUnderItsOwnDeadline(t *testing.T) {
 			t.Errorf("Err after the deadline (Done asked %s) = %v, want DeadlineExceeded", askDone, c.Err())
 		}
 		if !endedWith(c, errTryTimeout) {
-			t.Errorf("cause after the deadline = %v, want errTryTimeout", expiredCause(c))
+			t.Errorf("cause after the deadline = %v, want errTryTimeout", causeOf(c))
 		}
 		select {
 		case <-c.Done(): // once Err says so, Done is closed too
@@ -67,13 +67,13 @@ func TestAttemptContextIsTheRequestsValuesUnderItsOwnDeadline(t *testing.T) {
 func TestClassifyTellsTryTimeoutFromBudget(t *testing.T) {
 	past := time.Now().Add(-time.Millisecond)
 	err := errors.New("deadline exceeded")
-	if got := classify(&attemptContext{values: context.Background(), deadline: past, cause: errTryTimeout}, err); got != outcomeTimeout {
+	if got := classify(&deadlineContext{values: context.Background(), deadline: past, cause: errTryTimeout}, err); got != outcomeTimeout {
 		t.Errorf("try timeout classified %v, want timeout", got)
 	}
-	if got := classify(&attemptContext{values: context.Background(), deadline: past, cause: ErrBudgetExhausted}, err); got != outcomeCanceled {
+	if got := classify(&deadlineContext{values: context.Background(), deadline: past, cause: ErrBudgetExhausted}, err); got != outcomeCanceled {
 		t.Errorf("budget classified %v, want canceled", got)
 	}
-	if got := classify(&attemptContext{values: context.Background(), deadline: time.Now().Add(time.Hour), cause: errTryTimeout}, err); got != outcomeTransport {
+	if got := classify(&deadlineContext{values: context.Background(), deadline: time.Now().Add(time.Hour), cause: errTryTimeout}, err); got != outcomeTransport {
 		t.Errorf("error before the deadline classified %v, want transport", got)
 	}
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # measure.sh - the measuring part of bench/run.sh: Consul, three stringsvc backends and each proxy
-# in turn (the gateway, nginx, HAProxy, Caddy, floor), clean runs, scaling curves (wrk connections,
-# backends, body size), fault runs, a load spike and gray failures (a graysvc in place of one
-# backend) with wrk; writes one TSV row per run.
+# in turn (the gateway, nginx, HAProxy, Caddy, floor), clean runs (BENCH_CLEAN_ROUNDS rounds, every
+# proxy in turn in each), scaling curves (wrk connections, backends, body size), fault runs, a
+# load spike and gray failures (a graysvc in place of one backend) with wrk; writes one TSV row
+# per run.
 #
 # Who takes part (takes_part): every proxy in the clean runs and the scaling curves; in the fault
 # runs, the spike and the gray failures all but floor (a reference for the cost per request, with
@@ -13,9 +14,9 @@
 #        is PID 1 of a PID namespace, so everything it starts dies with it)
 #        bench/measure.sh RUN_DIR TSV CONSUL_BIN
 # Reads BENCH_DIR, BENCH_PROXIES, BENCH_FAULTS, BENCH_CONNECTIONS, BENCH_SPIKE_CONNECTIONS,
-# BENCH_DURATION, BENCH_WARMUP, BENCH_LONG_DURATION, BENCH_SCALING, BENCH_SCALING_CONNECTIONS,
-# BENCH_SCALING_INSTANCES and BENCH_SCALING_BODIES (sizes in bytes, or "small") from the
-# environment (run.sh sets and checks them).
+# BENCH_DURATION, BENCH_WARMUP, BENCH_CLEAN_ROUNDS, BENCH_LONG_DURATION, BENCH_SCALING,
+# BENCH_SCALING_CONNECTIONS, BENCH_SCALING_INSTANCES and BENCH_SCALING_BODIES (sizes in bytes, or
+# "small") from the environment (run.sh sets and checks them).
 # Binaries: RUN_DIR/bin/gateway, RUN_DIR/bin/stringsvc and RUN_DIR/bin/graysvc (run.sh's snapshot
 # of bin/), and RUN_DIR/bin/floor when floor is measured (run.sh builds it from bench/floor).
 set -euo pipefail
@@ -359,10 +360,10 @@ clean() {
 		target="${pid[proxy]}"
 	}
 	[[ -z "$file" ]] || passes_body "$name" "$file"
-	log "$scenario: $name: $conns connections, $instances backends, $bytes-byte body: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
+	log "$scenario${clean_round:+ (round $clean_round of $BENCH_CLEAN_ROUNDS)}: $name: $conns connections, $instances backends, $bytes-byte body: warm-up ${BENCH_WARMUP}s, run ${BENCH_DURATION}s"
 	run_wrk "$(url "$name")" "$BENCH_WARMUP" "$run/wrk-warmup.out" "$conns" "$file"
 	per_syscalls=- per_cswitch=-
-	if [[ -n "$target" && "$scenario" == clean ]]; then
+	if [[ -n "$target" && "$scenario" == clean && "${clean_round:-1}" == 1 ]]; then
 		# Counting system calls slows a process down (a Go one more than nginx: more threads and
 		# context switches), so it gets a run of its own, before the measured one: 5 s, of
 		# which perf counts the first 4 (it must end within the run).
@@ -592,9 +593,12 @@ log "starting Consul and backends ${backends[*]}"
 start_consul
 healthy
 
-for name in direct "${proxies[@]}"; do
-	clean "$name"
+for ((clean_round = 1; clean_round <= BENCH_CLEAN_ROUNDS; clean_round++)); do
+	for name in direct "${proxies[@]}"; do
+		clean "$name"
+	done
 done
+unset clean_round # the scaling points' clean runs are no round
 for dimension in $BENCH_SCALING; do
 	scale "$dimension"
 done

@@ -16,9 +16,63 @@ bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$bench/lib.sh"
 
 [[ $# -eq 2 ]] || die "usage: $0 TSV OUT_PREFIX"
-tsv="$1" out="$2"
+raw="$1" out="$2"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gokit-nomad-report.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
+
+# With several clean rounds (BENCH_CLEAN_ROUNDS) each proxy has a clean row per round. The report
+# keeps, for each proxy, the round of its median CPU per request (req/s for direct), with the
+# system call and context switch counts of the round that has them (the first); everything below
+# reads that TSV. The ratios to nginx are the medians of each round's own ratios (clean_ratios).
+tsv="$tmp/report.tsv"
+awk -F'\t' -v OFS='\t' '
+	NR == 1 { print; next }
+	$1 != "clean" { rest[++nrest] = $0; next }
+	{
+		if (!($2 in n)) order[++np] = $2
+		r = ++n[$2]; row[$2, r] = $0
+		key[$2, r] = ($16 == "-") ? $12 : $16
+		if (NF >= 27 && $26 != "-") { sc[$2] = $26; cs[$2] = $27 }
+	}
+	END {
+		for (i = 1; i <= np; i++) {
+			p = order[i]; k = n[p]
+			for (r = 1; r <= k; r++) idx[r] = r
+			for (a = 2; a <= k; a++) for (b = a; b > 1 && key[p, idx[b]] + 0 < key[p, idx[b - 1]] + 0; b--) {
+				t = idx[b]; idx[b] = idx[b - 1]; idx[b - 1] = t
+			}
+			nf = split(row[p, idx[int((k + 1) / 2)]], f, "\t")
+			if (nf >= 27 && (p in sc)) { f[26] = sc[p]; f[27] = cs[p] }
+			line = f[1]; for (j = 2; j <= nf; j++) line = line OFS f[j]
+			print line
+		}
+		for (i = 1; i <= nrest; i++) print rest[i]
+	}' "$raw" >"$tsv"
+
+# clean_ratios BASE: per proxy, "PROXY REQ_S_RATIO CPU_RATIO ROUNDS": the medians over the clean
+# rounds of its req/s and CPU per request over BASE's in the same round ("-" without BASE or CPU).
+clean_ratios() {
+	awk -F'\t' -v base="$1" '
+		function median(v, k,    a, b, t) {
+			for (a = 2; a <= k; a++) for (b = a; b > 1 && v[b] < v[b - 1]; b--) { t = v[b]; v[b] = v[b - 1]; v[b - 1] = t }
+			return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+		}
+		NR > 1 && $1 == "clean" {
+			if (!($2 in n)) order[++np] = $2
+			r = ++n[$2]; rps[$2, r] = $12; cpu[$2, r] = $16
+		}
+		END {
+			for (i = 1; i <= np; i++) {
+				p = order[i]; kr = 0; kc = 0
+				delete vr; delete vc
+				for (r = 1; r <= n[p] && r <= n[base]; r++) {
+					if (rps[base, r] > 0) vr[++kr] = rps[p, r] / rps[base, r]
+					if (cpu[p, r] != "-" && cpu[base, r] != "-" && cpu[base, r] > 0) vc[++kc] = cpu[p, r] / cpu[base, r]
+				}
+				printf "%s %s %s %d\n", p, kr ? sprintf("%.2f", median(vr, kr)) : "-", kc ? sprintf("%.2f", median(vc, kc)) : "-", n[p]
+			}
+		}' "$raw"
+}
 
 # floor: bench/floor, the bare fasthttp reference proxy (clean runs and scaling curves only).
 proxies="direct gateway nginx haproxy caddy floor"
@@ -328,23 +382,34 @@ gray_section() {
 
 		## Clean runs
 
-		| proxy | req/s | p50 ms | p99 ms | CPU µs/req | of it user | peak RSS MiB | syscalls/req | context switches/req | req/s vs nginx | CPU vs nginx |
-		|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+		| proxy | req/s | p50 ms | p99 ms | CPU µs/req | of it user | peak RSS MiB | syscalls/req | context switches/req | req/s vs nginx | CPU vs nginx | CPU vs floor |
+		|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 	EOF
-	awk -F'\t' -v order="$proxies" '
+	clean_ratios nginx >"$tmp/clean-ratios"
+	clean_ratios floor >"$tmp/floor-ratios"
+	awk -F'\t' -v order="$proxies" -v ratios="$tmp/clean-ratios" -v fratios="$tmp/floor-ratios" '
+		BEGIN {
+			while ((getline line < ratios) > 0) { split(line, r, " "); rr[r[1]] = r[2]; cr[r[1]] = r[3] }
+			while ((getline line < fratios) > 0) { split(line, r, " "); fr[r[1]] = r[3] }
+		}
 		NR == 1 { next }
-		$1 == "clean" { row[$2] = $0; if ($2 == "nginx") { base = $12; cbase = $16 } }
+		$1 == "clean" { row[$2] = $0 }
 		END {
 			n = split(order, p, " ")
 			for (i = 1; i <= n; i++) {
 				if (!(p[i] in row)) continue
 				k = split(row[p[i]], f, "\t")
 				for (j = k + 1; j <= 27; j++) f[j] = "-" # a TSV from before these columns
-				printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |\n", p[i], f[12], f[13], f[14], f[16], f[25], f[17],
-					f[26], f[27], (base > 0 ? sprintf("%.2f", f[12] / base) : "-"),
-					(cbase > 0 && f[16] != "-" ? sprintf("%.2f", f[16] / cbase) : "-")
+				printf "| %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[i], f[12], f[13], f[14], f[16], f[25], f[17],
+					f[26], f[27], rr[p[i]], cr[p[i]], (p[i] in fr ? fr[p[i]] : "-")
 			}
 		}' "$tsv"
+	rounds="$(awk '{ if ($4 > n) n = $4 } END { print n + 0 }' "$tmp/clean-ratios")"
+	if ((rounds > 1)); then
+		printf '\n%s\n%s\n%s\n' "Each proxy was measured in $rounds rounds, every proxy in turn in each: its row is its round of" \
+			"median CPU per request (direct: req/s), and \"vs nginx\" (\"vs floor\") the median of its ratios to nginx's" \
+			"(floor's) in the same round (the machine's speed drifts from minute to minute)."
+	fi
 	cat <<-'EOF'
 
 		req/s: responses per second (none failed in a clean run). CPU µs/req: user+system CPU time of the

@@ -12,6 +12,8 @@
 #   BENCH_CONNECTIONS    wrk connections (default 64)
 #   BENCH_DURATION       seconds of each measured run (default 15; e.g. 4 for a quick try)
 #   BENCH_WARMUP         seconds of the warm-up run before each measured run (default 3)
+#   BENCH_CLEAN_ROUNDS   rounds of clean runs, every proxy in turn in each (default 3): the report
+#                        shows each proxy's median round and the medians of its same-round ratios
 #   BENCH_FAULTS         the fault runs after the clean runs (default: all of "kill freeze rolling
 #                        consul spike slow tail errors stall"; empty: clean runs only). Caddy sits
 #                        out spike and the gray failures, floor all of them (measure.sh's
@@ -62,7 +64,7 @@ source "$bench/lib.sh"
 # The command as given, with the settings taken from the environment.
 invocation="bench/run.sh"
 for var in BENCH_SCALING_BODIES BENCH_SCALING_INSTANCES BENCH_SCALING_CONNECTIONS BENCH_SCALING \
-	BENCH_LONG_DURATION BENCH_WARMUP BENCH_DURATION BENCH_SPIKE_CONNECTIONS BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
+	BENCH_LONG_DURATION BENCH_CLEAN_ROUNDS BENCH_WARMUP BENCH_DURATION BENCH_SPIKE_CONNECTIONS BENCH_CONNECTIONS BENCH_FAULTS BENCH_PROXIES; do
 	if [[ -n "${!var+set}" ]]; then invocation="$var=$(printf '%q' "${!var}") $invocation"; fi
 done
 export BENCH_DIR="$bench"
@@ -79,7 +81,8 @@ export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 export BENCH_SPIKE_CONNECTIONS="${BENCH_SPIKE_CONNECTIONS:-4096}"
 export BENCH_DURATION="${BENCH_DURATION:-15}"
 export BENCH_WARMUP="${BENCH_WARMUP:-3}"
-for var in BENCH_CONNECTIONS BENCH_SPIKE_CONNECTIONS BENCH_DURATION BENCH_WARMUP ${BENCH_LONG_DURATION:+BENCH_LONG_DURATION}; do
+export BENCH_CLEAN_ROUNDS="${BENCH_CLEAN_ROUNDS:-3}"
+for var in BENCH_CONNECTIONS BENCH_SPIKE_CONNECTIONS BENCH_DURATION BENCH_WARMUP BENCH_CLEAN_ROUNDS ${BENCH_LONG_DURATION:+BENCH_LONG_DURATION}; do
 	[[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive integer, not '${!var}'"
 done
 export BENCH_LONG_DURATION="${BENCH_LONG_DURATION:-$((BENCH_DURATION > 30 ? BENCH_DURATION : 30))}"

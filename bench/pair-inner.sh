@@ -3,7 +3,8 @@
 # agent, three stringsvc (ports 9101-9103), gateway A on 8085 and B on 8086, then PAIR_ROUNDS
 # rounds in which a wrk per gateway loads both at once.
 #
-# Usage: pair-inner.sh RUN_DIR CONSUL_BIN   (RUN_DIR holds gateway-a, gateway-b and stringsvc;
+# Usage: pair-inner.sh RUN_DIR CONSUL_BIN   (RUN_DIR holds gateway-a, or floor there with a file
+# gateway-a.kind, gateway-b and stringsvc;
 # PAIR_ROUNDS, PAIR_DURATION, PAIR_CONNECTIONS, PAIR_FLAGS and PAIR_FLAGS_B come from pair.sh)
 set -euo pipefail
 
@@ -30,9 +31,14 @@ for name in a b; do
 	port=$([[ "$name" == a ]] && echo 8085 || echo 8086)
 	extra=""
 	[[ "$name" == a ]] || extra="$PAIR_FLAGS_B"
-	# shellcheck disable=SC2086 # PAIR_FLAGS, PAIR_FLAGS_B: several flags each
-	GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
-		"$run/gateway-$name" -listen "127.0.0.1:$port" $PAIR_FLAGS $extra >"$run/gateway-$name.log" 2>&1 &
+	if [[ -f "$run/gateway-$name.kind" ]]; then # floor, as bench/run.sh starts it
+		GOMAXPROCS=2 "$run/gateway-$name" -listen "127.0.0.1:$port" \
+			-backends 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103 >"$run/gateway-$name.log" 2>&1 &
+	else
+		# shellcheck disable=SC2086 # PAIR_FLAGS, PAIR_FLAGS_B: several flags each
+		GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
+			"$run/gateway-$name" -listen "127.0.0.1:$port" $PAIR_FLAGS $extra >"$run/gateway-$name.log" 2>&1 &
+	fi
 	pid[$name]=$!
 done
 answers() { [[ "$(curl -fsS --max-time 2 -H 'Content-Type: application/json' -d "$body" "$1")" == '{"v":"HELLO"}' ]]; }

@@ -7,7 +7,9 @@
 # does to both, and each round gives a ratio.
 #
 # Usage (as root): bench/pair.sh REV_A REV_B
-#   REV_A, REV_B       git revisions of this repository (e.g. HEAD~1 HEAD), or "." for the working tree
+#   REV_A, REV_B       git revisions of this repository (e.g. HEAD~1 HEAD), or "." for the working
+#                      tree; REV_A may be "floor": bench/floor of the working tree (the bare fasthttp
+#                      proxy, without flags), for the gateway's own cost above Go and fasthttp
 #   PAIR_ROUNDS        measured rounds (default 6), each after a 2 s warm-up of both
 #   PAIR_DURATION      seconds of each measured round (default 5)
 #   PAIR_CONNECTIONS   wrk connections to each gateway (default 32: 64 in all, as bench/run.sh)
@@ -28,6 +30,7 @@ source "$bench/lib.sh"
 
 [[ "$EUID" -eq 0 ]] || die "run as root (unshare)"
 (($# == 2)) || die "usage: bench/pair.sh REV_A REV_B"
+[[ "$2" != floor ]] || die "floor can be A only: B is a gateway"
 export PAIR_ROUNDS="${PAIR_ROUNDS:-6}" PAIR_DURATION="${PAIR_DURATION:-5}"
 export PAIR_CONNECTIONS="${PAIR_CONNECTIONS:-32}" PAIR_FLAGS="${PAIR_FLAGS:-}" PAIR_FLAGS_B="${PAIR_FLAGS_B:-}"
 for var in PAIR_ROUNDS PAIR_DURATION PAIR_CONNECTIONS; do
@@ -47,9 +50,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# build REV NAME: the gateway of REV into $run/NAME.
+# build REV NAME: the gateway of REV (or floor) into $run/NAME.
 build() {
 	local src="$root"
+	if [[ "$1" == floor ]]; then
+		log "building floor (go build ./bench/floor)"
+		(cd "$root" && go build -o "$run/$2" ./bench/floor) >&2 || die "go build ./bench/floor failed"
+		echo floor >"$run/$2.kind"
+		return
+	fi
 	if [[ "$1" != . ]]; then
 		src="$run/tree-$2"
 		git -C "$root" worktree add --quiet --detach "$src" "$1" || die "no revision $1"

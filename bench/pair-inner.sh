@@ -26,39 +26,39 @@ done
 passing() { [[ "$(curl -fsS --max-time 2 '127.0.0.1:8500/v1/health/service/stringsvc?passing' | jq length)" == 3 ]]; }
 wait_until 30 "3 stringsvc passing in Consul" passing || die "stringsvc not passing"
 
-declare -A pid=()
+declare -A pid=() port=([a]=8085 [b]=8086)
 for name in a b; do
-	port=$([[ "$name" == a ]] && echo 8085 || echo 8086)
 	extra=""
 	[[ "$name" == a ]] || extra="$PAIR_FLAGS_B"
 	if [[ -f "$run/gateway-$name.kind" ]]; then # floor, as bench/run.sh starts it
-		GOMAXPROCS=2 "$run/gateway-$name" -listen "127.0.0.1:$port" \
+		GOMAXPROCS=2 "$run/gateway-$name" -listen "127.0.0.1:${port[$name]}" \
 			-backends 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103 >"$run/gateway-$name.log" 2>&1 &
 	else
 		# shellcheck disable=SC2086 # PAIR_FLAGS, PAIR_FLAGS_B: several flags each
 		GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
-			"$run/gateway-$name" -listen "127.0.0.1:$port" $PAIR_FLAGS $extra >"$run/gateway-$name.log" 2>&1 &
+			"$run/gateway-$name" -listen "127.0.0.1:${port[$name]}" $PAIR_FLAGS $extra >"$run/gateway-$name.log" 2>&1 &
 	fi
 	pid[$name]=$!
 done
 answers() { [[ "$(curl -fsS --max-time 2 -H 'Content-Type: application/json' -d "$body" "$1")" == '{"v":"HELLO"}' ]]; }
-for port in 8085 8086; do
-	wait_until 30 "gateway :$port answering" answers "127.0.0.1:$port/stringsvc/uppercase" || die "gateway :$port does not answer"
+for name in a b; do
+	wait_until 30 "$name on :${port[$name]} answering" answers "127.0.0.1:${port[$name]}/stringsvc/uppercase" ||
+		die "$name on :${port[$name]} does not answer"
 done
 
 # load SECONDS: both gateways at once, wrk output in $run/wrk-a and $run/wrk-b.
 load() {
-	local name port w
+	local name w
 	local -a wrks=()
 	for name in a b; do
-		port=$([[ "$name" == a ]] && echo 8085 || echo 8086)
 		timeout --kill-after=5 "$(($1 + 30))" wrk -t 1 -c "$PAIR_CONNECTIONS" -d "${1}s" --timeout 10s \
-			-s "$bench/post.lua" "http://127.0.0.1:$port/stringsvc/uppercase" >"$run/wrk-$name" 2>&1 &
+			-s "$bench/post.lua" "http://127.0.0.1:${port[$name]}/stringsvc/uppercase" >"$run/wrk-$name" 2>&1 &
 		wrks+=("$!")
 	done
 	for w in "${wrks[@]}"; do wait "$w" || die "wrk failed (see $run/wrk-a, $run/wrk-b)"; done
 }
 
+ticks="$(getconf CLK_TCK)"
 ratios=()
 for ((round = 1; round <= PAIR_ROUNDS; round++)); do
 	load 2
@@ -71,7 +71,6 @@ for ((round = 1; round <= PAIR_ROUNDS; round++)); do
 	ra="${W[requests]}" fa=$((W[connect] + W[read] + W[write] + W[status] + W[timeout]))
 	parse_wrk "$run/wrk-b"
 	rb="${W[requests]}" fb=$((W[connect] + W[read] + W[write] + W[status] + W[timeout]))
-	ticks="$(getconf CLK_TCK)"
 	line="$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v ra="$ra" -v rb="$rb" -v t="$ticks" -v d="$PAIR_DURATION" 'BEGIN {
 		ua = a / t * 1e6 / ra; ub = b / t * 1e6 / rb
 		printf "%.1f %.0f %.1f %.0f %.3f", ua, ra / d, ub, rb / d, ub / ua }')"

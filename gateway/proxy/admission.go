@@ -88,12 +88,11 @@ func (a *Admission) Middleware() endpoint.Middleware {
 // admit returns a permit and when it was given, at once, or after queueing for one when that
 // fits the request's budget.
 func (a *Admission) admit(ctx context.Context) (adaptivelimiter.Permit, time.Time, error) {
+	now := time.Now()
 	if permit, ok := a.limiter.TryAcquirePermit(); ok {
-		now := time.Now()
 		a.drain.admitted(now)
 		return permit, now, nil
 	}
-	now := time.Now()
 	left := deadlineOf(ctx).Sub(now)
 	rtt := time.Duration(a.rtt.Load())
 	// Wait at most until the request still has time to be served once admitted; shed at once

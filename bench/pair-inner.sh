@@ -3,8 +3,8 @@
 # agent, three stringsvc (ports 9101-9103), gateway A on 8085 and B on 8086, then PAIR_ROUNDS
 # rounds in which a wrk per gateway loads both at once.
 #
-# Usage: pair-inner.sh RUN_DIR CONSUL_BIN   (RUN_DIR holds gateway-a, or floor there with a file
-# gateway-a.kind, gateway-b and stringsvc;
+# Usage: pair-inner.sh RUN_DIR CONSUL_BIN   (RUN_DIR holds gateway-a and gateway-b, each a gateway
+# or, with a file gateway-X.kind saying so, floor or nginx (no binary); and stringsvc;
 # PAIR_ROUNDS, PAIR_DURATION, PAIR_CONNECTIONS, PAIR_FLAGS and PAIR_FLAGS_B come from pair.sh)
 set -euo pipefail
 
@@ -30,14 +30,28 @@ declare -A pid=() port=([a]=8085 [b]=8086)
 for name in a b; do
 	extra=""
 	[[ "$name" == a ]] || extra="$PAIR_FLAGS_B"
-	if [[ -f "$run/gateway-$name.kind" ]]; then # floor, as bench/run.sh starts it
+	kind="gateway"
+	[[ ! -f "$run/gateway-$name.kind" ]] || kind="$(<"$run/gateway-$name.kind")"
+	case "$kind" in
+	floor) # as bench/run.sh starts it
 		GOMAXPROCS=2 "$run/gateway-$name" -listen "127.0.0.1:${port[$name]}" \
 			-backends 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103 >"$run/gateway-$name.log" 2>&1 &
-	else
+		;;
+	nginx) # bench/run.sh's configuration, rendered for this port and the three stringsvc
+		mkdir -p "$run/nginx"
+		awk -v run="$run/nginx" -v port="${port[$name]}" '
+			{ gsub(/@RUN@/, run); gsub(/@PORT@/, port) }
+			!/@SERVER@/ { print; next }
+			{ for (i = 1; i <= 3; i++) { line = $0; gsub(/@SERVER@/, "127.0.0.1:" (9100 + i), line); print line } }' \
+			"$bench/config/nginx.conf.tmpl" >"$run/nginx/nginx.conf"
+		nginx -e "$run/nginx/error.log" -c "$run/nginx/nginx.conf" >"$run/gateway-$name.log" 2>&1 &
+		;;
+	*)
 		# shellcheck disable=SC2086 # PAIR_FLAGS, PAIR_FLAGS_B: several flags each
 		GOMAXPROCS=2 GOMEMLIMIT=230MiB CONSUL_HTTP_ADDR=127.0.0.1:8500 LOG_LEVEL=warn \
 			"$run/gateway-$name" -listen "127.0.0.1:${port[$name]}" $PAIR_FLAGS $extra >"$run/gateway-$name.log" 2>&1 &
-	fi
+		;;
+	esac
 	pid[$name]=$!
 done
 answers() { [[ "$(curl -fsS --max-time 2 -H 'Content-Type: application/json' -d "$body" "$1")" == '{"v":"HELLO"}' ]]; }

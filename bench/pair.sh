@@ -8,8 +8,11 @@
 #
 # Usage (as root): bench/pair.sh REV_A REV_B
 #   REV_A, REV_B       git revisions of this repository (e.g. HEAD~1 HEAD), or "." for the working
-#                      tree; REV_A may be "floor": bench/floor of the working tree (the bare fasthttp
-#                      proxy, without flags), for the gateway's own cost above Go and fasthttp
+#                      tree; either may be "floor": bench/floor of the working tree (the bare
+#                      fasthttp proxy, without flags), for the gateway's own cost above Go and
+#                      fasthttp; REV_A may be "nginx" (bench/config/nginx.conf.tmpl, as bench/run.sh
+#                      runs it): "nginx floor" and "nginx HEAD" measure the issue's milestones loaded
+#                      at once
 #   PAIR_ROUNDS        measured rounds (default 6), each after a 2 s warm-up of both
 #   PAIR_DURATION      seconds of each measured round (default 5)
 #   PAIR_CONNECTIONS   wrk connections to each gateway (default 32: 64 in all, as bench/run.sh)
@@ -30,13 +33,15 @@ source "$bench/lib.sh"
 
 [[ "$EUID" -eq 0 ]] || die "run as root (unshare)"
 (($# == 2)) || die "usage: bench/pair.sh REV_A REV_B"
-[[ "$2" != floor ]] || die "floor can be A only: B is a gateway"
+[[ "$2" != nginx ]] || die "nginx can be A only"
 export PAIR_ROUNDS="${PAIR_ROUNDS:-6}" PAIR_DURATION="${PAIR_DURATION:-5}"
 export PAIR_CONNECTIONS="${PAIR_CONNECTIONS:-32}" PAIR_FLAGS="${PAIR_FLAGS:-}" PAIR_FLAGS_B="${PAIR_FLAGS_B:-}"
 for var in PAIR_ROUNDS PAIR_DURATION PAIR_CONNECTIONS; do
 	[[ "${!var}" =~ ^[1-9][0-9]{0,3}$ ]] || die "$var must be a positive integer, not '${!var}'"
 done
-for tool in wrk jq curl bc; do
+tools=(wrk jq curl bc)
+[[ "$1" != nginx ]] || tools+=(nginx)
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >&2
 done
 consul="$("$root/scripts/agents.sh" consul)"
@@ -50,9 +55,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# build REV NAME: the gateway of REV (or floor) into $run/NAME.
+# build REV NAME: the gateway of REV (or floor) into $run/NAME; for nginx, only $run/NAME.kind.
 build() {
 	local src="$root"
+	if [[ "$1" == nginx ]]; then
+		echo nginx >"$run/$2.kind"
+		return
+	fi
 	if [[ "$1" == floor ]]; then
 		log "building floor (go build ./bench/floor)"
 		(cd "$root" && go build -o "$run/$2" ./bench/floor) >&2 || die "go build ./bench/floor failed"

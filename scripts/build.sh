@@ -3,8 +3,9 @@
 #
 # Usage: scripts/build.sh
 #
-# Builds bin/stringsvc, bin/gateway and bin/graysvc (stringsvc's gray-failure stand-in, for the
-# tests and bench/run.sh) with CGO_ENABLED=0 and -trimpath; GOOS and GOARCH are taken from the
+# Builds bin/stringsvc, bin/gateway, bin/graysvc (stringsvc's gray-failure stand-in, for the
+# tests and bench/run.sh) and bin/artifact-server (serves the local release store to the Nomad
+# jobs: scripts/artifacts.sh) with CGO_ENABLED=0 and -trimpath; GOOS and GOARCH are taken from the
 # environment (cross-compile with e.g. GOOS=linux GOARCH=arm64 scripts/build.sh). Writes
 # bin/SHA256SUMS (`sha256sum` format): the jobs download the binaries as Nomad artifacts and check
 # them against these sums (scripts/deploy.sh passes them as job variables).
@@ -16,7 +17,7 @@ cd "$root"
 mkdir -p bin
 
 names=()
-for pkg in stringsvc/cmd/stringsvc gateway/cmd/gateway stringsvc/cmd/graysvc; do
+for pkg in stringsvc/cmd/stringsvc gateway/cmd/gateway stringsvc/cmd/graysvc scripts/artifact-server; do
 	CGO_ENABLED=0 go build -trimpath -o "bin/${pkg##*/}" "./$pkg"
 	names+=("${pkg##*/}")
 	echo "$root/bin/${pkg##*/}"

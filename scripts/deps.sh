@@ -2,7 +2,8 @@
 # deps.sh - install, with apt-get, the system packages a stage of scripts/test.sh needs and the
 # machine lacks: for the unit stage the shellcheck linter, gcc + libc6-dev (-race), vagrant and
 # ruby (to validate the Vagrantfile); for the system stage also curl, iproute2 (ip), util-linux
-# (unshare, setsid) and chromium (the status page test renders the page).
+# (unshare, setsid), chromium (the status page test renders the page) and docker.io (dockerd and
+# docker: the container images test).
 #
 # Usage: scripts/deps.sh [unit|system|all]          install what is missing (default all; needs
 #                                                   root when something is)
@@ -19,7 +20,7 @@ stage="${1:-all}"
 
 # The commands each stage needs, and the package(s) that provide each command.
 unit_cmds=(shellcheck gcc vagrant ruby)
-system_cmds=(gcc curl ip unshare setsid chromium)
+system_cmds=(gcc curl ip unshare setsid chromium dockerd docker)
 declare -A provider=(
 	[shellcheck]=shellcheck
 	[curl]=curl
@@ -30,6 +31,8 @@ declare -A provider=(
 	[vagrant]=vagrant
 	[ruby]=ruby
 	[chromium]=chromium
+	[dockerd]=docker.io
+	[docker]=docker.io
 )
 case "$stage" in
 unit) cmds=("${unit_cmds[@]}") ;;

@@ -86,7 +86,7 @@ job "consul" {
 
       config {
         command = var.consul_binary
-        args    = ["agent", "-config-file", "${NOMAD_TASK_DIR}/consul.hcl"]
+        args    = ["agent", "-config-file", "${NOMAD_TASK_DIR}/consul.hcl", "-config-file", "${NOMAD_SECRETS_DIR}/acl.hcl"]
       }
 
       env {
@@ -114,6 +114,27 @@ job "consul" {
             dns = -1
           }
           leave_on_terminate = false
+        EOT
+      }
+
+      # ACLs, when the Nomad Variable nomad/jobs/consul exists (only this job's tasks may read it):
+      # default deny, its item management_token as the initial management token and, if set,
+      # agent_token as the agent's own. Without the variable the file is empty: no ACLs. The
+      # tokens never appear in the job file (docs/nomad.md: Consul ACLs).
+      template {
+        destination = "secrets/acl.hcl"
+        data        = <<-EOT
+          {{ range nomadVarList "nomad/jobs/consul" }}{{ if eq .Path "nomad/jobs/consul" }}{{ with nomadVar .Path }}
+          acl {
+            enabled                  = true
+            default_policy           = "deny"
+            enable_token_persistence = true
+            tokens {
+              initial_management = "{{ .management_token }}"
+              {{ with .agent_token }}agent = "{{ . }}"{{ end }}
+            }
+          }
+          {{ end }}{{ end }}{{ end }}
         EOT
       }
 

@@ -3,12 +3,33 @@
 # that node's entry point. It discovers the services and their routes (route tags) through the
 # Consul agent of its own node.
 #
-# Like stringsvc, the binary runs with raw_exec from bin_dir (see stringsvc.nomad).
+# Like stringsvc, the binary arrives as a checksummed artifact and runs with the exec driver (see
+# stringsvc.nomad).
 
-variable "bin_dir" {
+variable "artifact_url" {
   type        = string
-  default     = "/vagrant/bin"
-  description = "Directory on the client nodes holding the gateway binary (scripts/build.sh writes bin/)."
+  description = "URL of the release folder holding gateway (and SHA256SUMS): http(s), e.g. a release page or an object store; scripts/artifacts.sh serves a local one."
+}
+
+variable "gateway_sha256" {
+  type        = string
+  description = "sha256 of the gateway binary of that release (its SHA256SUMS line): Nomad refuses a download that does not match."
+
+  validation {
+    condition     = regex_replace(var.gateway_sha256, "^[0-9a-f]{64}$", "") == ""
+    error_message = "The gateway_sha256 must be 64 lowercase hex digits."
+  }
+}
+
+variable "driver" {
+  type        = string
+  default     = "exec"
+  description = "Task driver: exec (chroot and cgroups; the Nomad client must run as root) or raw_exec (no isolation, for a client that is not root)."
+
+  validation {
+    condition     = contains(["exec", "raw_exec"], var.driver)
+    error_message = "The driver must be exec or raw_exec."
+  }
 }
 
 variable "port" {
@@ -54,12 +75,33 @@ job "gateway" {
     }
 
     task "gateway" {
-      driver = "raw_exec"
+      driver = var.driver
+
+      artifact {
+        source      = "${var.artifact_url}/gateway"
+        destination = "local/"
+        options {
+          checksum = "sha256:${var.gateway_sha256}"
+        }
+      }
 
       config {
-        command = "${var.bin_dir}/gateway"
+        command = "${NOMAD_TASK_DIR}/gateway"
         # An explicit -listen wins over NOMAD_IP_http/NOMAD_PORT_http.
         args = var.listen_ip == "" ? [] : ["-listen", "${var.listen_ip}:${var.port}"]
+      }
+
+      # The gateway's Consul ACL token, from the Nomad Variable nomad/jobs/gateway (item consul_token),
+      # which only this job's tasks may read: never in the job file. Without that variable (a Consul
+      # without ACLs) nothing is rendered; writing it later restarts the task with the token.
+      template {
+        destination = "secrets/consul-token.env"
+        env         = true
+        data        = <<-EOT
+          {{ range nomadVarList "nomad/jobs/gateway" }}{{ if eq .Path "nomad/jobs/gateway" }}{{ with nomadVar .Path }}
+          CONSUL_HTTP_TOKEN={{ .consul_token }}
+          {{ end }}{{ end }}{{ end }}
+        EOT
       }
 
       env {

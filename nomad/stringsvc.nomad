@@ -2,17 +2,41 @@
 #
 # The binary registers through go-kit's sd/consul registrar (with an HTTP health check) at
 # NOMAD_IP_http:NOMAD_PORT_http under the ID stringsvc-<NOMAD_ALLOC_ID>, so this job has no
-# `service` block: a second registration per instance would double its weight in the gateway.
+# Consul `service` block: a second registration per instance would double its weight in the
+# gateway (its one service block is Nomad's own, for deployment health).
 # On SIGTERM an instance deregisters, keeps serving for its drain period, then exits: the gateway
 # stops routing to it before it goes away.
 #
-# The binary reaches the nodes without a registry: raw_exec runs it from bin_dir, a path every
-# client node sees (the repository's bin/ locally, /vagrant/bin in the Vagrant cluster).
+# The binary arrives as an artifact: Nomad downloads ${artifact_url}/stringsvc into the task's
+# local/ dir and checks it against stringsvc_sha256 before the task starts (a mismatch fails the
+# allocation with a "Failed Artifact Download" event; the binary never runs, so it never registers
+# and nothing is routed to it). It runs with the exec driver: chrooted, as the user nobody, in its
+# own cgroups. scripts/deploy.sh passes the release's URL and checksums (docs/nomad.md).
 
-variable "bin_dir" {
+variable "artifact_url" {
   type        = string
-  default     = "/vagrant/bin"
-  description = "Directory on the client nodes holding the stringsvc binary (scripts/build.sh writes bin/)."
+  description = "URL of the release folder holding stringsvc (and SHA256SUMS): http(s), e.g. a release page or an object store; scripts/artifacts.sh serves a local one."
+}
+
+variable "stringsvc_sha256" {
+  type        = string
+  description = "sha256 of the stringsvc binary of that release (its SHA256SUMS line): Nomad refuses a download that does not match."
+
+  validation {
+    condition     = regex_replace(var.stringsvc_sha256, "^[0-9a-f]{64}$", "") == ""
+    error_message = "The stringsvc_sha256 must be 64 lowercase hex digits."
+  }
+}
+
+variable "driver" {
+  type        = string
+  default     = "exec"
+  description = "Task driver: exec (chroot and cgroups; the Nomad client must run as root) or raw_exec (no isolation, for a client that is not root)."
+
+  validation {
+    condition     = contains(["exec", "raw_exec"], var.driver)
+    error_message = "The driver must be exec or raw_exec."
+  }
 }
 
 variable "instances" {
@@ -41,17 +65,25 @@ job "stringsvc" {
     release = var.release
   }
 
-  # Rolling deploys, one allocation at a time. Health is "task_states": the task has run for
-  # min_healthy_time, enough for it to register and pass its 1 s Consul check (the registration
-  # is done by the binary, so Nomad has no Consul check of its own to wait for). A deployment
-  # that does not become healthy is rolled back to the last good version.
+  # Canary deploys. A new version starts one canary beside the running allocations; once it is
+  # healthy it is promoted by itself (auto_promote) and the rest are replaced one at a time.
+  # "Healthy" is health_check = "checks": the Nomad-native check below passes for
+  # min_healthy_time, i.e. the instance answers /health, not only runs. An allocation that is not
+  # healthy within healthy_deadline (or fails) fails the whole deployment at once
+  # (progress_deadline = 0: no rescheduling within a deployment, which would keep a bad release
+  # half-deployed), and the job is reverted to the last stable version (auto_revert): a bad
+  # canary's old allocations were never stopped, so the gateway kept all of them. A good instance
+  # passes seconds after it starts; the exec driver's chroot takes ~25 s of the minute on a busy
+  # 2-core node.
   update {
     max_parallel      = 1
-    health_check      = "task_states"
+    canary            = 1
+    auto_promote      = true
+    auto_revert       = true
+    health_check      = "checks"
     min_healthy_time  = "5s"
     healthy_deadline  = "1m"
-    progress_deadline = "3m"
-    auto_revert       = true
+    progress_deadline = "0"
   }
 
   group "stringsvc" {
@@ -81,11 +113,49 @@ job "stringsvc" {
       unlimited      = true
     }
 
+    # Nomad's own view of the instance's health, for the deployment only: provider "nomad" keeps
+    # it out of Consul, where the binary registers itself (a second Consul registration would
+    # double the instance's weight in the gateway).
+    service {
+      provider = "nomad"
+      name     = "stringsvc"
+      port     = "http"
+
+      check {
+        type     = "http"
+        path     = "/health"
+        interval = "2s"
+        timeout  = "1s"
+      }
+    }
+
     task "stringsvc" {
-      driver = "raw_exec"
+      driver = var.driver
+
+      artifact {
+        source      = "${var.artifact_url}/stringsvc"
+        destination = "local/"
+        options {
+          checksum = "sha256:${var.stringsvc_sha256}"
+        }
+      }
 
       config {
-        command = "${var.bin_dir}/stringsvc"
+        # local/ of the task dir: /local inside exec's chroot, the host path with raw_exec.
+        command = "${NOMAD_TASK_DIR}/stringsvc"
+      }
+
+      # The instance's Consul ACL token, from the Nomad Variable nomad/jobs/stringsvc (item consul_token),
+      # which only this job's tasks may read: never in the job file. Without that variable (a Consul
+      # without ACLs) nothing is rendered; writing it later restarts the task with the token.
+      template {
+        destination = "secrets/consul-token.env"
+        env         = true
+        data        = <<-EOT
+          {{ range nomadVarList "nomad/jobs/stringsvc" }}{{ if eq .Path "nomad/jobs/stringsvc" }}{{ with nomadVar .Path }}
+          CONSUL_HTTP_TOKEN={{ .consul_token }}
+          {{ end }}{{ end }}{{ end }}
+        EOT
       }
 
       env {

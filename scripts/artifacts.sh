@@ -4,7 +4,8 @@
 # Usage: scripts/artifacts.sh publish [BIN_DIR]   copy BIN_DIR's (default bin/) stringsvc and gateway
 #                                                 into the store as a release; print its name
 #        scripts/artifacts.sh serve [LISTEN]      serve the store over HTTP (default 127.0.0.1:8070)
-#                                                 with bin/artifact-server, in the foreground
+#                                                 with bin/artifact-server (built if missing), in
+#                                                 the foreground
 #
 # A release is a folder of the store named after its checksums (the first 16 hex digits of the
 # sha256 of its SHA256SUMS): the same build publishes to the same folder, a new build to a new one.
@@ -58,7 +59,10 @@ prune() {
 
 serve() {
 	local server="$root/bin/artifact-server"
-	[[ -x "$server" ]] || die "$server is missing (scripts/build.sh builds it)"
+	if [[ ! -x "$server" ]]; then
+		(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$server" ./scripts/artifact-server) ||
+			die "cannot build $server"
+	fi
 	mkdir -p "$store"
 	exec "$server" -dir "$store" -listen "${1:-127.0.0.1:8070}"
 }
@@ -67,7 +71,7 @@ case "${1:-}" in
 publish) publish "${@:2}" ;;
 serve) serve "${@:2}" ;;
 *)
-	sed -n '3,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -21,7 +21,8 @@
 #   unshare --net --mount --propagation private bash -c 'ip link set lo up; scripts/cluster.sh up; exec bash'
 #
 # Binaries: Nomad and Consul on PATH, else built once by scripts/agents.sh; stringsvc and the
-# gateway from NOMAD_VAR_bin_dir, else built into bin/ by scripts/build.sh. Everything the nodes
+# gateway from BIN_DIR, else built into bin/ by scripts/build.sh, downloaded by the nodes from the
+# local release store (scripts/artifacts.sh, served on 127.0.0.1:8070 while the cluster is up). Everything the nodes
 # write (data dirs, allocations, temporary files, logs) lives in one run dir under ${TMPDIR:-/tmp},
 # named in the state file ${XDG_RUNTIME_DIR:-/tmp}/gokit-nomad-cluster.state.
 set -euo pipefail

@@ -13,7 +13,17 @@
 #   NOMAD_ADDR          Nomad HTTP API (default http://127.0.0.1:4646); NOMAD_TOKEN etc. as usual
 #   NOMAD_VAR_<name>    job variables, read by nomad itself, e.g. NOMAD_VAR_servers=3,
 #                       NOMAD_VAR_retry_join='["10.0.0.1","10.0.0.2"]' (see the variable blocks)
-#   NOMAD_VAR_bin_dir   where the nodes find stringsvc and gateway (default: this repo's bin/)
+#   NOMAD_VAR_artifact_url  the release folder the nodes download stringsvc and gateway from
+#                       (http/https; it holds them and their SHA256SUMS). Default: BIN_DIR's
+#                       binaries published to the local release store (scripts/artifacts.sh publish)
+#                       and served by ARTIFACT_SERVER, which must answer on the nodes too (dev.sh,
+#                       cluster.sh and the Vagrant VMs run one on each node's 127.0.0.1:8070)
+#   NOMAD_VAR_stringsvc_sha256, NOMAD_VAR_gateway_sha256  the binaries' sha256 (default: read from
+#                       the release's SHA256SUMS, which must then list them)
+#   NOMAD_VAR_driver    exec (the jobs' default: chroot, cgroups; the Nomad client runs as root) or
+#                       raw_exec
+#   BIN_DIR             binaries to publish when NOMAD_VAR_artifact_url is unset (default: bin/)
+#   ARTIFACT_SERVER     the local store's server (default http://127.0.0.1:8070)
 #   NOMAD_VAR_consul_binary  Consul on the nodes (default: the `consul` on PATH here, else the one
 #                       scripts/agents.sh builds: both assume this machine is a node, as it is
 #                       with scripts/dev.sh and in the Vagrant VMs)
@@ -83,17 +93,21 @@ for file in "$root"/nomad/*.nomad; do
 	[[ " ${jobs_in_order[*]} " == *" $name "* ]] || die "nomad/$name.nomad is not in jobs_in_order"
 done
 
-export NOMAD_VAR_bin_dir="${NOMAD_VAR_bin_dir:-$root/bin}"
-if [[ -z "${NOMAD_VAR_consul_binary:-}" ]]; then
-	NOMAD_VAR_consul_binary="$("$root/scripts/agents.sh" consul)" # PATH first, else a build
-	export NOMAD_VAR_consul_binary
+if [[ -z "${NOMAD_VAR_artifact_url:-}" ]]; then
+	release="$("$root/scripts/artifacts.sh" publish "${BIN_DIR:-$root/bin}")"
+	export NOMAD_VAR_artifact_url="${ARTIFACT_SERVER:-http://127.0.0.1:8070}/$release"
 fi
-for bin in stringsvc gateway; do
-	[[ -x "$NOMAD_VAR_bin_dir/$bin" ]] ||
-		log "warning: $NOMAD_VAR_bin_dir/$bin is missing here (scripts/build.sh builds it); the nodes must have it"
-done
+if [[ -z "${NOMAD_VAR_stringsvc_sha256:-}" || -z "${NOMAD_VAR_gateway_sha256:-}" ]]; then
+	sums="$(curl -fsS --max-time 10 "$NOMAD_VAR_artifact_url/SHA256SUMS")" ||
+		die "cannot read $NOMAD_VAR_artifact_url/SHA256SUMS: is the artifact server up? (locally: scripts/artifacts.sh serve)"
+	for bin in stringsvc gateway; do
+		var="NOMAD_VAR_${bin}_sha256"
+		[[ -n "${!var:-}" ]] || export "$var=$(awk -v f="$bin" '$2 == f || $2 == "*" f { print $1 }' <<<"$sums")"
+		[[ -n "${!var}" ]] || die "$NOMAD_VAR_artifact_url/SHA256SUMS lists no $bin"
+	done
+fi
 
-log "Nomad at $NOMAD_ADDR, binaries from $NOMAD_VAR_bin_dir"
+log "Nomad at $NOMAD_ADDR, release $NOMAD_VAR_artifact_url (driver ${NOMAD_VAR_driver:-exec})"
 wait_until "Nomad answers at $NOMAD_ADDR" nomad_answers
 
 for job in "${jobs_in_order[@]}"; do

@@ -8,9 +8,12 @@
 #
 # A cluster of one: scripts/nomad-lib.sh's cluster with N=1 (scripts/cluster.sh is N=3), node1
 # configured by scripts/nomad-config.sh node. Nomad and Consul are the ones on PATH, else built
-# once by scripts/agents.sh (Nomad v1.6.1, Consul v1.13.9); stringsvc and the gateway from
-# NOMAD_VAR_bin_dir, else built into bin/ by scripts/build.sh. The agent binds 127.0.0.1 only, with
-# the update check and the cloud fingerprinters off and raw_exec on. It runs in the caller's network
+# once by scripts/agents.sh (Nomad v1.6.1, Consul v1.13.9); stringsvc and the gateway from BIN_DIR,
+# else built into bin/ by scripts/build.sh, then published to the local release store and served
+# to the node on 127.0.0.1:8070 (scripts/artifacts.sh): the jobs download them as checksummed
+# artifacts and run them with the exec driver (as root), or with raw_exec when dev.sh is not root
+# (it says so). The agent binds 127.0.0.1 only, with the update check and the cloud fingerprinters
+# off. It runs in the caller's network
 # namespace (curl it from any shell); for isolation start it in a loopback-only one, e.g. as root:
 #   unshare --net --mount --propagation private bash -c 'ip link set lo up; exec scripts/dev.sh'
 # Everything it writes (state, allocation dirs, temporary files, logs) lives in one run dir under

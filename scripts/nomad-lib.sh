@@ -10,6 +10,8 @@
 # the cgroups that were absent before the agents started.
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The local release store's server, one for all the nodes of a cluster on this machine.
+artifact_addr="http://127.0.0.1:8070"
 
 log() { echo "${0##*/}: $*" >&2; }
 die() {
@@ -194,7 +196,8 @@ agent_pid() {
 # cluster_env RUN: the exports for node 1 (the Nomad CLI, deploy.sh, the job variables).
 cluster_env() {
 	"$root/scripts/nomad-config.sh" env "${cl_addrs[0]}" "${cl_addrs[@]}"
-	echo "export NOMAD_VAR_bin_dir=$(cat "$1/bin_dir.path")"
+	echo "export BIN_DIR=$(cat "$1/bin_dir.path")"
+	if [[ -n "${NOMAD_VAR_driver:-}" ]]; then echo "export NOMAD_VAR_driver=$NOMAD_VAR_driver"; fi
 	echo "export NOMAD_VAR_consul_binary=$(cat "$1/consul.path")"
 	echo "export PATH=$(dirname "$(cat "$1/nomad.path")"):\$PATH"
 }
@@ -249,11 +252,38 @@ start_node() {
 	echo "$!" >"$run/node$n.pid"
 }
 
+# artifact_server_pid RUN: the PID of the artifact server RUN started, if it still runs (checked
+# against its command line).
+artifact_server_pid() {
+	local pid
+	read -r pid <"$1/artifact-server.pid" 2>/dev/null || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'artifact-server' || return 1
+	echo "$pid"
+}
+
+# artifact_server_answers: something answers HTTP on the artifact server's address.
+artifact_server_answers() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$artifact_addr/")" != 000 ]]; }
+
+# start_artifact_server RUN: serve the local release store (scripts/artifacts.sh serve) on
+# $artifact_addr for the nodes' artifact downloads, in its own session like the agents: it must
+# outlive every deploy (a rescheduled allocation downloads again), and it stops with the cluster.
+start_artifact_server() {
+	! artifact_server_answers || die "something already answers on $artifact_addr (an artifact server? stop it first)"
+	CHECKPOINT_DISABLE=1 setsid "$root/scripts/artifacts.sh" serve "${artifact_addr#http://}" >"$1/artifact-server.log" 2>&1 &
+	echo "$!" >"$1/artifact-server.pid"
+	poll 60 artifact_server_answers || die "the artifact server does not answer on $artifact_addr (see $1/artifact-server.log)"
+}
+
 # cluster_up: build what is missing, start the nodes, wait (at most 90 s) for a leader and N ready
 # clients, deploy every job. Sets run. Dies on failure: the caller's EXIT trap runs cluster_down.
 cluster_up() {
-	local addr n bin_dir="${NOMAD_VAR_bin_dir:-}" nomad consul
+	local addr n bin_dir="${BIN_DIR:-}" nomad consul
 	lo_up
+	if [[ -z "${NOMAD_VAR_driver:-}" && "$EUID" -ne 0 ]]; then
+		log "not root: the exec driver needs a Nomad client running as root, so the jobs run with raw_exec (NOMAD_VAR_driver=raw_exec: no chroot, no resource limits)"
+		export NOMAD_VAR_driver=raw_exec
+	fi
 	for addr in "${cl_addrs[@]}"; do
 		if curl -s -o /dev/null --max-time 2 "http://$addr:4646/"; then
 			die "something already answers on $addr:4646 (a Nomad agent? stop it first)"
@@ -273,6 +303,7 @@ cluster_up() {
 	echo "$nomad" >"$run/nomad.path"
 	echo "$run" >"$cl_state"
 	absent_cgroups nomad "${cl_nodes[@]/#/$cl_cgroup}" >"$run/cgroups"
+	start_artifact_server "$run"
 	for n in "${cl_nodes[@]}"; do start_node "$run" "$n"; done
 	log "${#cl_nodes[@]} node(s) starting (logs: $run/node*.log)"
 	poll 90 cluster_ready "$run" || die "no leader with ${#cl_nodes[@]} ready client(s) after 90 s"
@@ -299,6 +330,10 @@ cluster_down() {
 		stop_nomad "$(cat "$run/nomad.path")" "$addr" "$run" "${live[@]}"
 	else
 		kill_leftovers "$run" # what dead agents left running, and their mounts
+	fi
+	if pid="$(artifact_server_pid "$run")"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait_gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
 	fi
 	mapfile -t cgroups <"$run/cgroups"
 	remove_cgroups "${cgroups[@]}"

@@ -7,7 +7,8 @@
 # Installs Nomad and Consul from HashiCorp's package repository (VERSION "latest" = the newest,
 # else that exact version, held against upgrades), writes the Nomad agent configuration with
 # scripts/nomad-config.sh (the same template every other setup of this project uses), bound to the
-# interface that holds ADDR, and starts Nomad. Consul is NOT started here: it runs as the Nomad job
+# interface that holds ADDR, and starts Nomad and the artifact server (the jobs download their
+# binaries from it: scripts/artifacts.sh). Consul is NOT started here: it runs as the Nomad job
 # nomad/consul.nomad. Also writes /etc/gokit-nomad.env, the cluster's settings for
 # scripts/deploy.sh and the nomad/consul CLIs, loaded by every login shell. Safe to run again.
 set -euo pipefail
@@ -81,10 +82,31 @@ systemctl daemon-reload
 systemctl enable nomad.service
 systemctl restart nomad.service
 
+echo "== artifact server (the release store /vagrant/bin/releases on 127.0.0.1:8070)"
+# scripts/deploy.sh, run on any node, publishes the host's build to the store on the /vagrant
+# share; every node's Nomad client downloads the jobs' binaries from its own server.
+cat >/etc/systemd/system/gokit-nomad-artifacts.service <<-EOF
+	[Unit]
+	Description=gokit-nomad release store for Nomad's artifact downloads (scripts/artifacts.sh)
+	After=network.target
+
+	[Service]
+	ExecStartPre=/usr/bin/mkdir -p $repo_dir/bin/releases
+	ExecStart=$repo_dir/bin/artifact-server -dir $repo_dir/bin/releases -listen 127.0.0.1:8070 -log-json
+	User=nobody
+	NoNewPrivileges=yes
+	Restart=always
+
+	[Install]
+	WantedBy=multi-user.target
+EOF
+systemctl daemon-reload
+systemctl enable gokit-nomad-artifacts.service
+systemctl restart gokit-nomad-artifacts.service
+
 echo "== cluster settings (/etc/gokit-nomad.env)"
 {
 	"$repo_dir/scripts/nomad-config.sh" env "$addr" "${servers[@]}"
-	echo "export NOMAD_VAR_bin_dir=$repo_dir/bin"
 	echo "export NOMAD_VAR_consul_binary=/usr/bin/consul"
 	echo "export NOMAD_VAR_client_addr=0.0.0.0"
 	echo "export NOMAD_VAR_listen_ip=0.0.0.0"

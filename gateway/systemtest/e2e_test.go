@@ -18,19 +18,23 @@ import (
 
 // TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —
 // Consul itself, three stringsvc allocations and the gateway — and then operates it as a user
-// would: requests through the gateway, an allocation stopped and a rolling update under a steady
-// stream of requests (neither may fail one), and the job stopped (every instance leaves Consul).
+// would: requests through the gateway; under a steady stream of requests (none may fail) an
+// allocation stopped, a good release deployed through its canary, and two bad ones (one that never
+// passes its check, one whose download does not match its checksum) refused and reverted; and the
+// job stopped (every instance leaves Consul).
 // The steps share one deployment and run in order; a failed step ends the test.
 func TestNomadEndToEnd(t *testing.T) {
 	nomad := startNomad(t)
-	e := &endToEnd{nomad: nomad, gateway: &gateway{url: "http://127.0.0.1:8080"}}
+	e := &endToEnd{nomad: nomad, store: serveReleases(t), gateway: &gateway{url: "http://127.0.0.1:8080"}}
 	runSteps(t, []step{
 		{"deploy", e.deploy},
 		{"requests through the gateway", e.requests},
 		{"each allocation registered itself", e.registered},
 		{"all three instances get traffic", e.spread},
 		{"alloc stop under load", e.allocStop},
-		{"rolling update under load", e.rollingUpdate},
+		{"canary promoted under load", e.canaryPromoted},
+		{"a release that never passes is reverted under load", e.neverPassesReverted},
+		{"a checksum mismatch is refused and reverted under load", e.checksumMismatchReverted},
 		{"job stop deregisters every instance", e.jobStop},
 	})
 }
@@ -52,21 +56,19 @@ func runSteps(t *testing.T, steps []step) {
 
 type endToEnd struct {
 	nomad   *nomadAgent
+	store   *releaseStore
 	consul  *consulAgent
 	gateway *gateway
 }
 
-// jobEnv is what a user exports before running the jobs: where the nodes find the binaries.
-func jobEnv() []string {
-	return []string{
-		"NOMAD_VAR_bin_dir=" + filepath.Dir(bins.stringsvc),
-		"NOMAD_VAR_consul_binary=" + bins.consul,
-	}
-}
+// consulEnv is what a user exports before running the jobs by hand: where the nodes find Consul.
+func consulEnv() []string { return []string{"NOMAD_VAR_consul_binary=" + bins.consul} }
 
 func (e *endToEnd) deploy(t *testing.T) {
 	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "deploy.sh"))
-	cmd.Env = append(os.Environ(), append(jobEnv(), "NOMAD_ADDR="+nomadAddr,
+	// deploy.sh publishes bin/ to the store and passes the release's URL and checksums itself.
+	cmd.Env = append(os.Environ(), append(append(consulEnv(), e.store.env()...), "NOMAD_ADDR="+nomadAddr,
+		"BIN_DIR="+filepath.Dir(bins.stringsvc),
 		// deploy.sh finds nomad on PATH, as a user's shell would.
 		"PATH="+filepath.Dir(bins.nomad)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"DEPLOY_TIMEOUT=120")...)
@@ -169,41 +171,6 @@ func (e *endToEnd) allocStop(t *testing.T) {
 	})
 }
 
-func (e *endToEnd) rollingUpdate(t *testing.T) {
-	old := e.nomad.running(t, "stringsvc")
-	l := startLoad(e.gateway, 16, 3*time.Minute)
-	time.Sleep(2 * time.Second)
-	begin := time.Now()
-	// `nomad job run` follows the deployment until it succeeds or fails.
-	out, err := e.nomad.cli(t, jobEnv(), "job", "run", "-var", "release=2", filepath.Join(repoRoot, "nomad", "stringsvc.nomad"))
-	if err != nil {
-		l.stop()
-		l.wait(t)
-		t.Fatalf("nomad job run: %v\n%s", err, out)
-	}
-	t.Logf("rolling update took %v", time.Since(begin).Round(100*time.Millisecond))
-	time.Sleep(2 * time.Second) // and let the stream run on the new allocations
-	l.stop()
-	requireNoFailures(t, l.wait(t))
-
-	var deployment struct{ Status string }
-	if err := e.nomad.get("/v1/job/stringsvc/deployment", &deployment); err != nil || deployment.Status != "successful" {
-		t.Fatalf("latest deployment: %+v %v, want successful\n%s", deployment, err, out)
-	}
-	now := e.nomad.running(t, "stringsvc")
-	for _, a := range now {
-		if slices.Contains(old, a) || a.JobVersion == old[0].JobVersion {
-			t.Errorf("allocation %s (version %d) was not replaced", a.ID, a.JobVersion)
-		}
-	}
-	e.consul.waitPassing(t, 3, 30*time.Second)
-	for _, in := range e.consul.passingInstances(t) {
-		if !slices.ContainsFunc(now, func(a allocation) bool { return instanceID(a) == in.id }) {
-			t.Errorf("passing instance %s is not one of the new allocations", in.id)
-		}
-	}
-}
-
 func (e *endToEnd) jobStop(t *testing.T) {
 	if out, err := e.nomad.cli(t, nil, "job", "stop", "stringsvc"); err != nil {
 		t.Fatalf("nomad job stop: %v\n%s", err, out)
@@ -222,11 +189,15 @@ func instanceID(a allocation) string { return "stringsvc-" + a.ID }
 // TestNomadJobsInAnyOrder runs the job files one by one with plain `nomad job run`, in the worst
 // order — stringsvc and the gateway before the Consul they need — and checks that the system
 // converges by itself: the instances register once Consul is up and the gateway routes to them.
+//
+// It runs them with raw_exec (NOMAD_VAR_driver), as dev.sh does for a user who is not root: the
+// exec driver has the other tests.
 func TestNomadJobsInAnyOrder(t *testing.T) {
 	nomad := startNomad(t)
+	env := append(append(consulEnv(), serveReleases(t).publish(t)...), "NOMAD_VAR_driver=raw_exec")
 	for _, job := range []string{"stringsvc", "gateway", "consul"} {
 		file := filepath.Join(repoRoot, "nomad", job+".nomad")
-		if out, err := nomad.cli(t, jobEnv(), "job", "run", file); err != nil {
+		if out, err := nomad.cli(t, env, "job", "run", file); err != nil {
 			t.Fatalf("nomad job run %s: %v\n%s", file, err, out)
 		}
 	}

@@ -52,7 +52,7 @@ func checkEnvironment() error {
 		*path = resolved
 	}
 	if filepath.Dir(bins.stringsvc) != filepath.Dir(bins.gateway) {
-		return fmt.Errorf("STRINGSVC_BIN and GATEWAY_BIN must be in one directory (the jobs' bin_dir)")
+		return fmt.Errorf("STRINGSVC_BIN and GATEWAY_BIN must be in one directory (the release scripts/artifacts.sh publishes)")
 	}
 	ifaces, err := net.Interfaces()
 	if err != nil {

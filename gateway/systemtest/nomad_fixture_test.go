@@ -55,13 +55,13 @@ func startNomad(t *testing.T) *nomadAgent {
 	// Runs before startProcess's cleanup (LIFO): stop the jobs and the agent in order first.
 	t.Cleanup(func() { n.stop(t) })
 
-	testkit.Eventually(t, 30*time.Second, "the nomad node is ready with raw_exec", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the nomad node is ready with exec and raw_exec", func() bool {
 		var nodes []struct {
 			Status  string
 			Drivers map[string]struct{ Healthy bool }
 		}
 		return n.get("/v1/nodes?resources=false", &nodes) == nil && len(nodes) == 1 &&
-			nodes[0].Status == "ready" && nodes[0].Drivers["raw_exec"].Healthy
+			nodes[0].Status == "ready" && nodes[0].Drivers["raw_exec"].Healthy && nodes[0].Drivers["exec"].Healthy
 	})
 	return n
 }

@@ -17,7 +17,8 @@ import (
 type threeNodes struct {
 	env      []string // of cluster.sh: binaries from the test, state and run dir in a test dir
 	stateDir string
-	cgroups  []string // the cgroup dirs the nodes may create, all absent before up
+	releases *releaseStore // the store cluster.sh serves (outside stateDir: it outlives the cluster)
+	cgroups  []string      // the cgroup dirs the nodes may create, all absent before up
 	nomad    []*nomadAgent
 	consul   []*consulAgent
 	gateways []*gateway
@@ -25,14 +26,16 @@ type threeNodes struct {
 
 func clusterUp(t *testing.T) *threeNodes {
 	t.Helper()
-	dir := t.TempDir()
+	dir, releases := t.TempDir(), &releaseStore{dir: t.TempDir()}
 	c := &threeNodes{
 		stateDir: dir,
+		releases: releases,
 		cgroups:  absentCgroups("nomad", "gokit-nomad-node1", "gokit-nomad-node2", "gokit-nomad-node3"),
 		env: append(os.Environ(),
-			// Nomad and Consul come from PATH, the services from bin_dir, as for a user.
+			// Nomad and Consul come from PATH, the services from BIN_DIR, as for a user; the
+			// release store is the test's own.
 			"PATH="+filepath.Dir(bins.nomad)+":"+filepath.Dir(bins.consul)+":"+os.Getenv("PATH"),
-			"NOMAD_VAR_bin_dir="+filepath.Dir(bins.stringsvc),
+			"BIN_DIR="+filepath.Dir(bins.stringsvc), "ARTIFACT_STORE="+releases.dir,
 			"XDG_RUNTIME_DIR="+dir, "TMPDIR="+dir, "DEPLOY_TIMEOUT=120"),
 	}
 	t.Cleanup(func() { c.down(t) })

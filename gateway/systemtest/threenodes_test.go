@@ -34,7 +34,7 @@ func TestThreeNodeCluster(t *testing.T) {
 		{"consul: 3 servers with one leader", c.consulQuorum},
 		{"stringsvc: one allocation per node, registered with its node's consul agent", c.placement},
 		{"every node's gateway spreads requests over all three instances", c.spread},
-		{"rolling update across the nodes under load", c.rollingUpdate},
+		{"canary deploy across the nodes under load", c.canaryDeploy},
 		{"crash of the nomad leader's node under load", c.nodeLoss},
 	})
 }
@@ -152,11 +152,11 @@ func (c *threeNodes) spread(t *testing.T) {
 	}
 }
 
-// rollingUpdate is the end-to-end test's rolling update, on the cluster; the new allocations must
-// be spread over the three nodes again.
-func (c *threeNodes) rollingUpdate(t *testing.T) {
-	e := &endToEnd{nomad: c.nomad[0], consul: c.consul[0], gateway: c.gateways[0]}
-	e.rollingUpdate(t)
+// canaryDeploy is the end-to-end test's canary deploy of a good release, on the cluster (whose
+// release store cluster.sh serves); the new allocations must be spread over the three nodes again.
+func (c *threeNodes) canaryDeploy(t *testing.T) {
+	e := &endToEnd{nomad: c.nomad[0], store: c.releases, consul: c.consul[0], gateway: c.gateways[0]}
+	e.canaryPromoted(t)
 	nodes := map[int]bool{}
 	for _, a := range c.nomad[0].running(t, "stringsvc") {
 		nodes[c.nodeOf(t, a)] = true

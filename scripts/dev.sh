@@ -27,15 +27,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/nomad-lib.sh" # sets root, the repository
 cluster_init dev 1 gokit-nomad-dev
 
-# running_pid RUN: the PID of the dev.sh that started RUN, if it still runs (checked against its
-# command line: never signal a PID that was reused by something else).
-running_pid() {
-	local pid
-	read -r pid <"$1/owner.pid" 2>/dev/null || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'dev\.sh' || return 1
-	echo "$pid"
-}
+# running_pid RUN: the PID of the dev.sh that started RUN, if it still runs.
+running_pid() { live_pid "$1/owner.pid" dev.sh; }
 
 # cleanup runs on exit: stop what up() started and remove the run dir and state file; keep the
 # logs if it exits on a failure rather than a signal.

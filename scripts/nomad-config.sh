@@ -66,7 +66,12 @@ dev() {
 	[[ $# -eq 1 ]] || usage
 	# -dev keeps the server's state in memory; the client's dirs go under DATA_DIR, which the
 	# caller removes afterwards.
-	common 127.0.0.1 lo "state_dir = \"$1/client\"" "alloc_dir = \"$1/alloc\"" "$(cgroup_parent_line)"
+	# A dev agent stops its server before its client: templates still watching a Nomad Variable
+	# then retry the gone server with Nomad's default retry (12 attempts, up to 1 min apart), and
+	# once (after the end-to-end test's checksum mismatch) that held the shutdown past 30 s. Give
+	# up after ~4 s instead; a dev agent's server is never away otherwise.
+	common 127.0.0.1 lo "state_dir = \"$1/client\"" "alloc_dir = \"$1/alloc\"" "$(cgroup_parent_line)" \
+		'template { nomad_retry { attempts = 4, backoff = "250ms", max_backoff = "2s" } }'
 }
 
 # cgroup_parent_line prints the client's cgroup_parent setting when NOMAD_CGROUP_PARENT is set.

@@ -183,15 +183,18 @@ run_dir() {
 	echo "$run"
 }
 
-# agent_pid RUN N: the PID of node N's Nomad agent if it still runs (checked against its command
-# line, so that a reused PID is never signalled), else fails.
-agent_pid() {
+# live_pid FILE TEXT: the PID written in FILE if that process still runs and its command line
+# holds TEXT (so that a PID reused by something else is never signalled), else fails.
+live_pid() {
 	local pid
-	read -r pid <"$1/node$2.pid" 2>/dev/null || return 1
+	read -r pid <"$1" 2>/dev/null || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-config $1/node$2.hcl" || return 1
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
 	echo "$pid"
 }
+
+# agent_pid RUN N: the PID of node N's Nomad agent if it still runs, else fails.
+agent_pid() { live_pid "$1/node$2.pid" "-config $1/node$2.hcl"; }
 
 # cluster_env RUN: the exports for node 1 (the Nomad CLI, deploy.sh, the job variables).
 cluster_env() {
@@ -252,15 +255,8 @@ start_node() {
 	echo "$!" >"$run/node$n.pid"
 }
 
-# artifact_server_pid RUN: the PID of the artifact server RUN started, if it still runs (checked
-# against its command line).
-artifact_server_pid() {
-	local pid
-	read -r pid <"$1/artifact-server.pid" 2>/dev/null || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'artifact-server' || return 1
-	echo "$pid"
-}
+# artifact_server_pid RUN: the PID of the artifact server RUN started, if it still runs.
+artifact_server_pid() { live_pid "$1/artifact-server.pid" artifact-server; }
 
 # artifact_server_answers: something answers HTTP on the artifact server's address.
 artifact_server_answers() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$artifact_addr/")" != 000 ]]; }

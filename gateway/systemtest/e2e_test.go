@@ -57,6 +57,7 @@ func runSteps(t *testing.T, steps []step) {
 type endToEnd struct {
 	nomad   *nomadAgent
 	store   *releaseStore
+	vars    []string // job variables every release of the steps gets besides the store's
 	consul  *consulAgent
 	gateway *gateway
 }

@@ -3,7 +3,6 @@
 package systemtest
 
 import (
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -56,7 +55,7 @@ func TestNomadConsulACLFromVariables(t *testing.T) {
 	// The secrets are in the Variables only: no job Nomad holds (the submitted specs included) has one.
 	for _, job := range []string{"consul", "stringsvc", "gateway"} {
 		for _, path := range []string{"/v1/job/" + job, "/v1/job/" + job + "/submission?version=0"} {
-			body := nomad.getRaw(t, path)
+			body := string(getOK(t, nomad.addr+path))
 			for name, secret := range map[string]string{"management": c.management, "register": register, "discover": discover} {
 				if strings.Contains(body, secret) {
 					t.Errorf("%s holds the %s token", path, name)
@@ -81,19 +80,4 @@ func (n *nomadAgent) runJob(t *testing.T, env []string, job string) {
 	if out, err := n.cli(t, env, "job", "run", filepath.Join(repoRoot, "nomad", job+".nomad")); err != nil {
 		t.Fatalf("nomad job run %s: %v\n%s", job, err, out)
 	}
-}
-
-// getRaw returns the body of a GET on Nomad's HTTP API.
-func (n *nomadAgent) getRaw(t *testing.T, path string) string {
-	t.Helper()
-	resp, err := http.Get(n.addr + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
-	}
-	return string(body)
 }

@@ -181,11 +181,13 @@ func (n *nomadAgent) stop(t *testing.T) {
 }
 
 // taskProcesses drops Nomad's own helper processes (the nomad binary re-executed as executor or
-// logmon) from pids, leaving the tasks.
+// logmon) from pids, leaving the tasks. A process whose executable cannot be read is a task: an
+// exec driver task runs chrooted in a mount namespace of its own, where /proc/PID/exe may not
+// resolve.
 func taskProcesses(pids []int) []int {
 	var tasks []int
 	for _, pid := range pids {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe != bins.nomad {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || exe != bins.nomad {
 			tasks = append(tasks, pid)
 		}
 	}

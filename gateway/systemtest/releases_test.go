@@ -67,7 +67,7 @@ func (e *endToEnd) canaryPromoted(t *testing.T) {
 	l := startLoad(e.gateway, 16, 4*time.Minute)
 	time.Sleep(2 * time.Second) // let the stream run before the deploy
 	begin := time.Now()
-	out, err := e.nomad.cli(t, e.store.publish(t), "job", "run", "-var", "release=2", stringsvcJob())
+	out, err := e.nomad.cli(t, append(e.store.publish(t), e.vars...), "job", "run", "-var", "release=2", stringsvcJob())
 	if err != nil {
 		l.stop()
 		l.wait(t)

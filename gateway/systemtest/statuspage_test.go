@@ -156,14 +156,20 @@ func (g *gateway) metric(t *testing.T, series string) float64 {
 // get returns the body of a 200 answer to GET path.
 func (g *gateway) get(t *testing.T, path string) []byte {
 	t.Helper()
-	resp, err := http.Get(g.url + path)
+	return getOK(t, g.url+path)
+}
+
+// getOK returns the body of a GET of url, failing the test unless the answer is a 200.
+func getOK(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
 	return body
 }

@@ -155,7 +155,8 @@ func (c *threeNodes) spread(t *testing.T) {
 // canaryDeploy is the end-to-end test's canary deploy of a good release, on the cluster (whose
 // release store cluster.sh serves); the new allocations must be spread over the three nodes again.
 func (c *threeNodes) canaryDeploy(t *testing.T) {
-	e := &endToEnd{nomad: c.nomad[0], store: c.releases, consul: c.consul[0], gateway: c.gateways[0]}
+	// The new release keeps cluster.sh's driver, raw_exec (scripts/cluster.sh says why).
+	e := &endToEnd{nomad: c.nomad[0], store: c.releases, vars: []string{"NOMAD_VAR_driver=raw_exec"}, consul: c.consul[0], gateway: c.gateways[0]}
 	e.canaryPromoted(t)
 	nodes := map[int]bool{}
 	for _, a := range c.nomad[0].running(t, "stringsvc") {

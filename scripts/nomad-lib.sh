@@ -65,13 +65,33 @@ processes_using() {
 	done
 }
 
+# exec_tasks RUN_DIR: print the live tasks of the allocations of RUN_DIR's agents, found by the
+# NOMAD_ALLOC_ID in their environment. processes_using misses the exec driver's tasks: chrooted,
+# with the task's own paths, they do not carry the run dir in their environment, and runc's double
+# fork leaves them to PID 1, not to an agent.
+exec_tasks() {
+	local dir ids=() pid pattern
+	for dir in "$1"/node*/alloc/*/; do
+		[[ -d "$dir" ]] && ids+=("$(basename "$dir")")
+	done
+	((${#ids[@]} > 0)) || return 0
+	pattern="^NOMAD_ALLOC_ID=($(
+		IFS='|'
+		echo "${ids[*]}"
+	))\$"
+	for pid in $(ps -eo pid=); do
+		alive "$pid" || continue
+		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qE "$pattern"; then echo "$pid"; fi
+	done
+}
+
 # tasks_ended NOMAD_BIN RUN_DIR AGENT_PID...: no task of the agents of RUN_DIR runs any more (only
 # Nomad's own helpers may: the nomad binary re-executed as executor or logmon), or no agent is left
 # to stop them.
 tasks_ended() {
 	local pid
 	none_alive "${@:3}" && return 0
-	for pid in $(processes_using "$2"); do
+	for pid in $(processes_using "$2") $(exec_tasks "$2"); do
 		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$1" ]] || return 1
 	done
 }
@@ -93,7 +113,9 @@ absent_cgroups() {
 remove_cgroups() {
 	local dir
 	for dir in "$@"; do
-		[[ -d "$dir" ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+		# A cgroup still in use (another Nomad on the machine shares /nomad) stays: || true, or
+		# set -e would end the clean-up here.
+		if [[ -d "$dir" ]]; then find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
 	done
 	return 0
 }
@@ -148,11 +170,12 @@ stop_nomad() {
 }
 
 # kill_leftovers RUN_DIR: SIGKILL whatever the agents of RUN_DIR started and is still running —
-# Nomad's helpers, which outlive an agent by design, and the tasks of an agent that died — and
+# Nomad's helpers, which outlive an agent by design, and the tasks of an agent that died (exec
+# tasks included) — and
 # detach the mounts below RUN_DIR.
 kill_leftovers() {
 	local left=()
-	mapfile -t left < <(processes_using "$1")
+	mapfile -t left < <(processes_using "$1"; exec_tasks "$1")
 	if [[ ${#left[@]} -gt 0 ]]; then
 		kill -KILL "${left[@]}" 2>/dev/null || true
 		wait_gone "${left[@]}" || log "still running after SIGKILL: ${left[*]}"

@@ -30,10 +30,10 @@ set -euo pipefail
 # shellcheck source=scripts/nomad-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/nomad-lib.sh" # sets root, the repository
 cluster_init cluster 3 gokit-nomad-node
-# The jobs run with raw_exec here (NOMAD_VAR_driver overrides it): kill-node must find every
-# process of a node, by the node's dir in its environment, and an exec task carries none (it runs
-# chrooted, with the task's own paths), so a "crashed" node's exec tasks would live on. dev.sh and
-# the Vagrant VMs use exec.
+# The jobs run with raw_exec here (NOMAD_VAR_driver overrides it): the crash of a node that
+# kill-node simulates is tested on raw_exec only (TestThreeNodeCluster). kill-node finds exec tasks
+# too (by their NOMAD_ALLOC_ID), but a crash under exec is untested. dev.sh and the Vagrant VMs use
+# exec.
 export NOMAD_VAR_driver="${NOMAD_VAR_driver:-raw_exec}"
 
 # abort_up runs when `up` exits before it is done: stop what it started, keep the logs.

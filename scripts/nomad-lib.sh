@@ -53,35 +53,22 @@ none_alive() {
 # wait_gone PID...: wait (at most 10 s) until none of the processes runs any more.
 wait_gone() { poll 10 none_alive "$@"; }
 
-# processes_using DIR: print the live processes whose environment names DIR. An agent started with
-# TMPDIR below DIR hands that on to its helpers, and its tasks get their allocation dirs below
-# DIR: this finds all of them even after the agent died and its children were reparented.
+# processes_using DIR: print the live processes whose environment names DIR, or the ID of an
+# allocation whose dir is below DIR (DIR/alloc/* of a node, DIR/node*/alloc/* of a run). An agent
+# started with TMPDIR below DIR hands that on to its helpers, and its raw_exec tasks get their
+# allocation dirs below DIR; an exec task carries neither (chrooted, with the task's own paths)
+# but has its NOMAD_ALLOC_ID. This finds all of them even after the agent died and its children
+# were reparented (runc's double fork leaves an exec task to PID 1 from the start).
 processes_using() {
-	local pid
+	local pid dir patterns=()
 	[[ "$1" == /?*/?* ]] || return 1 # never "/" or a top-level dir: that would match everything
+	patterns=(-e "$1/")
+	for dir in "$1"/alloc/*/ "$1"/node*/alloc/*/; do
+		[[ -d "$dir" ]] && patterns+=(-e "NOMAD_ALLOC_ID=$(basename "$dir")")
+	done
 	for pid in $(ps -eo pid=); do
 		alive "$pid" || continue
-		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qF "$1/"; then echo "$pid"; fi
-	done
-}
-
-# exec_tasks RUN_DIR: print the live tasks of the allocations of RUN_DIR's agents, found by the
-# NOMAD_ALLOC_ID in their environment. processes_using misses the exec driver's tasks: chrooted,
-# with the task's own paths, they do not carry the run dir in their environment, and runc's double
-# fork leaves them to PID 1, not to an agent.
-exec_tasks() {
-	local dir ids=() pid pattern
-	for dir in "$1"/node*/alloc/*/; do
-		[[ -d "$dir" ]] && ids+=("$(basename "$dir")")
-	done
-	((${#ids[@]} > 0)) || return 0
-	pattern="^NOMAD_ALLOC_ID=($(
-		IFS='|'
-		echo "${ids[*]}"
-	))\$"
-	for pid in $(ps -eo pid=); do
-		alive "$pid" || continue
-		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qE "$pattern"; then echo "$pid"; fi
+		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qF "${patterns[@]}"; then echo "$pid"; fi
 	done
 }
 
@@ -91,7 +78,7 @@ exec_tasks() {
 tasks_ended() {
 	local pid
 	none_alive "${@:3}" && return 0
-	for pid in $(processes_using "$2") $(exec_tasks "$2"); do
+	for pid in $(processes_using "$2"); do
 		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$1" ]] || return 1
 	done
 }
@@ -170,12 +157,11 @@ stop_nomad() {
 }
 
 # kill_leftovers RUN_DIR: SIGKILL whatever the agents of RUN_DIR started and is still running —
-# Nomad's helpers, which outlive an agent by design, and the tasks of an agent that died (exec
-# tasks included) — and
+# Nomad's helpers, which outlive an agent by design, and the tasks of an agent that died — and
 # detach the mounts below RUN_DIR.
 kill_leftovers() {
 	local left=()
-	mapfile -t left < <(processes_using "$1"; exec_tasks "$1")
+	mapfile -t left < <(processes_using "$1")
 	if [[ ${#left[@]} -gt 0 ]]; then
 		kill -KILL "${left[@]}" 2>/dev/null || true
 		wait_gone "${left[@]}" || log "still running after SIGKILL: ${left[*]}"

@@ -22,6 +22,8 @@ type CatalogSettings struct {
 	// agent that restarts forgets every service until the services register again (stringsvc
 	// checks every 2 s): without it, their routes would answer 404 meanwhile.
 	Grace time.Duration
+	// Health, if set, records whether each query got an answer.
+	Health *Health
 }
 
 // WatchCatalog reports the services of Consul's catalog to report, at once after each change,
@@ -47,6 +49,7 @@ func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, lo
 			if ctx.Err() != nil {
 				return
 			}
+			s.Health.setReachable(false)
 			if !failing {
 				failing = true
 				logger.Warn("consul unreachable; keeping the routes known so far", "err", err)
@@ -56,6 +59,7 @@ func WatchCatalog(ctx context.Context, client *api.Client, s CatalogSettings, lo
 			retry = min(2*retry, maxRetryWait)
 			continue
 		}
+		s.Health.setReachable(true)
 		if failing {
 			failing = false
 			logger.Info("consul reachable again")

@@ -20,9 +20,15 @@ import (
 // within about a second of Consul coming back (go-kit's own backoff grows to a minute).
 const maxRetryWait = time.Second
 
-// Recorder takes note of every answer with instances (Sightings, Declarations).
+// Recorder takes note of every answer with instances (Sightings, Declarations, Health).
 type Recorder interface {
 	Record(entries []*api.ServiceEntry)
+}
+
+// noPassingRecorder is a Recorder that also takes note of the answers with no passing instance
+// that the instancer holds back (Health).
+type noPassingRecorder interface {
+	RecordNoPassing(service string)
 }
 
 // NewInstancer returns a go-kit Instancer of the passing instances of service. It keeps the last
@@ -81,6 +87,11 @@ func (c *resilientClient) Service(service, tag string, passingOnly bool, q *api.
 			c.acl.answered(c.ctx, c.logger, service, entries, meta)
 			if !c.empty.Swap(true) {
 				c.logger.Warn("consul reports no passing instance; keeping the last known ones", "service", service)
+				for _, r := range c.recorders {
+					if nr, ok := r.(noPassingRecorder); ok {
+						nr.RecordNoPassing(service)
+					}
+				}
 			}
 			opts.WaitIndex = meta.LastIndex // block until the set changes (or the wait bound)
 			continue

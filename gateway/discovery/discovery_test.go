@@ -11,6 +11,8 @@ import (
 	kitconsul "github.com/go-kit/kit/sd/consul"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/example/gokit-nomad/stringsvc/platform/testkit"
 )
 
 // scriptedConsul answers Service queries with the scripted results in turn: an error, or that
@@ -24,7 +26,7 @@ type scriptedConsul struct {
 	queries   []api.QueryOptions
 }
 
-func (s *scriptedConsul) Service(_, _ string, _ bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
+func (s *scriptedConsul) Service(service, _ string, _ bool, q *api.QueryOptions) ([]*api.ServiceEntry, *api.QueryMeta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queries = append(s.queries, *q)
@@ -39,7 +41,7 @@ func (s *scriptedConsul) Service(_, _ string, _ bool, q *api.QueryOptions) ([]*a
 	}
 	entries := make([]*api.ServiceEntry, n)
 	for i := range entries {
-		entries[i] = &api.ServiceEntry{Service: &api.AgentService{Port: 9000 + i}}
+		entries[i] = &api.ServiceEntry{Service: &api.AgentService{Service: service, Port: 9000 + i}}
 	}
 	return entries, &api.QueryMeta{LastIndex: uint64(40 + len(s.queries))}, nil
 }
@@ -123,5 +125,37 @@ func TestEmptyAnswersAreHeldBackOnceInstancesWereKnown(t *testing.T) {
 	}
 	if want := []uint64{42, 43, 44}; !slices.Equal(indexes, want) || meta.LastIndex != 45 {
 		t.Fatalf("wait indexes = %v (last index %d), want %v (45)", indexes, meta.LastIndex, want)
+	}
+}
+
+// Health hears of an answer with no passing instance that is held back, and of instances
+// passing again: what the gateway's metrics show while it fails static.
+func TestHealthTellsWhenNoInstancePassesWhileTheLastKnownAreKept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c, consul := newTestClient(ctx, 3)
+	health := &Health{}
+	c.recorders = []Recorder{health}
+	if entries, _, _ := c.Service("stringsvc", "", true, &api.QueryOptions{}); len(entries) != 3 || health.NoPassing("stringsvc") {
+		t.Fatalf("%d entries, no passing %v: want 3, and instances passing", len(entries), health.NoPassing("stringsvc"))
+	}
+	consul.mu.Lock()
+	consul.results = []any{0} // held back; then Consul goes away (the query retries until cancel)
+	for range 1000 {
+		consul.results = append(consul.results, errDown)
+	}
+	consul.mu.Unlock()
+	returned := make(chan struct{})
+	go func() { defer close(returned); c.Service("stringsvc", "", true, &api.QueryOptions{}) }()
+	testkit.Eventually(t, 5*time.Second, "no passing instance noted", func() bool { return health.NoPassing("stringsvc") })
+	cancel()
+	<-returned
+
+	c, consul = newTestClient(context.Background(), 2)
+	c.recorders = []Recorder{health}
+	if entries, _, _ := c.Service("stringsvc", "", true, &api.QueryOptions{}); len(entries) != 2 || health.NoPassing("stringsvc") {
+		t.Fatalf("%d entries, no passing %v: want 2, and instances passing again", len(entries), health.NoPassing("stringsvc"))
+	}
+	if health.NoPassing("other") {
+		t.Error("a service never seen is reported with no passing instance")
 	}
 }

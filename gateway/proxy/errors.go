@@ -61,6 +61,9 @@ const (
 	Other           Failure = "other"
 )
 
+// failureKinds are every kind of Failure but None.
+var failureKinds = []Failure{NoInstances, BreakersOpen, BudgetExhausted, Shed, Unreachable, AttemptsFailed, Other}
+
 // FailureKind returns the kind of err, an error of a route's endpoint.
 func FailureKind(err error) Failure {
 	if err == nil {

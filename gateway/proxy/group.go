@@ -84,9 +84,9 @@ func (g *group) newMember(instance string, call endpoint.Endpoint) *member {
 		},
 	})
 	for o := range outcomeNames {
-		m.byOutcome[o] = g.m.Attempts.With("route", g.route, "instance", instance, "outcome", outcomeNames[o])
+		m.byOutcome[o] = g.m.Attempts.With("route", g.route, "upstream", instance, "outcome", outcomeNames[o])
 	}
-	m.duration = g.m.AttemptDuration.With("route", g.route, "instance", instance)
+	m.duration = g.m.AttemptDuration.With("route", g.route, "upstream", instance)
 	return m
 }
 
@@ -154,12 +154,12 @@ func (g *group) transition(m *member, from, to gobreaker.State) {
 	case gobreaker.StateOpen:
 		d := m.opened(now, g.breaker.Open, g.outliers.MaxEjection)
 		args = append(args, "reason", described, "ejected_for", d.String())
-		g.m.Ejections.With("route", g.route, "instance", m.instance, "reason", reason).Add(1)
+		g.m.Ejections.With("route", g.route, "upstream", m.instance, "reason", reason).Add(1)
 	case gobreaker.StateClosed:
 		m.closed(now)
 	}
 	g.logger.Warn("circuit breaker state changed", args...)
-	g.m.BreakerTransitions.With("route", g.route, "instance", m.instance, "from", from.String(), "to", to.String()).Add(1)
+	g.m.BreakerTransitions.With("route", g.route, "upstream", m.instance, "from", from.String(), "to", to.String()).Add(1)
 }
 
 // maybeEvaluate judges the members when the window has ended; one caller does it.
@@ -221,13 +221,5 @@ func (g *group) updatePanic(members []*member) {
 		} else {
 			g.logger.Info("panic mode over")
 		}
-		g.m.Panic.With("route", g.route).Set(boolGauge(now))
 	}
-}
-
-func boolGauge(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

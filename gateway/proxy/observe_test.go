@@ -52,17 +52,12 @@ func (r *recorded) get(key string) float64 {
 // The three go-kit metric interfaces over recorded.
 type (
 	recordedCounter   struct{ *recorded }
-	recordedGauge     struct{ *recorded }
 	recordedHistogram struct{ *recorded }
 )
 
 func (c recordedCounter) With(lvs ...string) metrics.Counter {
 	return recordedCounter{c.recorded.With(lvs...)}
 }
-func (g recordedGauge) With(lvs ...string) metrics.Gauge {
-	return recordedGauge{g.recorded.With(lvs...)}
-}
-func (g recordedGauge) Set(float64) { panic("not used by the gateway") }
 func (h recordedHistogram) With(lvs ...string) metrics.Histogram {
 	return recordedHistogram{h.recorded.With(lvs...)}
 }
@@ -70,18 +65,17 @@ func (h recordedHistogram) Observe(float64) { h.Add(1) } // counts observations
 
 // recordedMetrics is a Metrics whose fields are each recorded apart.
 type recordedMetrics struct {
-	attempts, durations, retries, failures, transitions, instances *recorded
+	attempts, durations, retries, failures, transitions *recorded
 }
 
 func newRecordedMetrics() (recordedMetrics, Metrics) {
-	r := recordedMetrics{newRecorded(), newRecorded(), newRecorded(), newRecorded(), newRecorded(), newRecorded()}
+	r := recordedMetrics{newRecorded(), newRecorded(), newRecorded(), newRecorded(), newRecorded()}
 	return r, Metrics{
 		Attempts:           recordedCounter{r.attempts},
 		AttemptDuration:    recordedHistogram{r.durations},
 		Retries:            recordedCounter{r.retries},
 		Failures:           recordedCounter{r.failures},
 		BreakerTransitions: recordedCounter{r.transitions},
-		Instances:          recordedGauge{r.instances},
 	}
 }
 
@@ -107,10 +101,7 @@ func TestMetricsCountAttemptsRetriesFailuresAndTransitions(t *testing.T) {
 	fleet.setBehavior("a", instanceBehavior{err: serverError})
 	fleet.setBehavior("b", instanceBehavior{err: clientError})
 	policy := RetryPolicy{Idempotent: true, Attempts: 3, TryTimeout: 20 * time.Millisecond, Budget: time.Second}
-	route, instancer, rec, _ := newObservedRoute(t, fleet, policy, "a", "b", "c")
-	if got := rec.instances.get("service=stringsvc,route=uppercase"); got != 3 {
-		t.Fatalf("instances = %v, want 3", got)
-	}
+	route, _, rec, _ := newObservedRoute(t, fleet, policy, "a", "b", "c")
 	call(route) // a 500, then b 400: the answer, one retry
 	call(route) // b 400
 	call(route) // c ok
@@ -123,32 +114,36 @@ func TestMetricsCountAttemptsRetriesFailuresAndTransitions(t *testing.T) {
 	}
 
 	for key, want := range map[string]float64{
-		"service=stringsvc,route=uppercase,instance=a,outcome=server_error": 2,
-		"service=stringsvc,route=uppercase,instance=b,outcome=client_error": 3,
-		"service=stringsvc,route=uppercase,instance=c,outcome=ok":           1,
-		"service=stringsvc,route=uppercase,instance=b,outcome=timeout":      2,
-		"service=stringsvc,route=uppercase,instance=c,outcome=timeout":      1,
+		"service=stringsvc,route=uppercase,upstream=a,outcome=server_error": 2,
+		"service=stringsvc,route=uppercase,upstream=b,outcome=client_error": 3,
+		"service=stringsvc,route=uppercase,upstream=c,outcome=ok":           1,
+		"service=stringsvc,route=uppercase,upstream=b,outcome=timeout":      2,
+		"service=stringsvc,route=uppercase,upstream=c,outcome=timeout":      1,
 	} {
 		if got := rec.attempts.get(key); got != want {
 			t.Errorf("attempts{%s} = %v, want %v", key, got, want)
 		}
 	}
-	if got := rec.durations.get("service=stringsvc,route=uppercase,instance=a"); got != 2 {
+	if got := rec.durations.get("service=stringsvc,route=uppercase,upstream=a"); got != 2 {
 		t.Errorf("durations observed for a = %v, want 2", got)
 	}
 	if got := rec.retries.get("service=stringsvc,route=uppercase"); got != 4 {
 		t.Errorf("retries = %v, want 4 (one after each of a's 500s, two in the timed-out request)", got)
 	}
-	if got := rec.transitions.get("service=stringsvc,route=uppercase,instance=a,from=closed,to=open"); got != 1 {
+	if got := rec.transitions.get("service=stringsvc,route=uppercase,upstream=a,from=closed,to=open"); got != 1 {
 		t.Errorf("transitions of a to open = %v, want 1 (all: %v)", got, rec.transitions.values)
 	}
-	if got := rec.failures.values; len(got) != 1 || got["service=stringsvc,route=uppercase,kind=attempts_failed"] != 1 {
-		t.Errorf("failures = %v, want one attempts_failed: the 400s are answers, not failures", got)
+	failed := map[string]float64{}
+	for key, n := range rec.failures.values {
+		if n != 0 {
+			failed[key] = n
+		}
 	}
-
-	instancer.set(sd.Event{Instances: []string{"c"}})
-	if got := rec.instances.get("service=stringsvc,route=uppercase"); got != 1 {
-		t.Fatalf("instances after two left = %v, want 1", got)
+	if len(failed) != 1 || failed["service=stringsvc,route=uppercase,kind=attempts_failed"] != 1 {
+		t.Errorf("failures = %v, want one attempts_failed: the 400s are answers, not failures", failed)
+	}
+	if len(rec.failures.values) != len(failureKinds) {
+		t.Errorf("failure series %v, want one per kind from the start", rec.failures.values)
 	}
 }
 

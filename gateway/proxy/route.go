@@ -14,6 +14,9 @@ package proxy
 import (
 	"context"
 	"io"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -54,6 +57,7 @@ type Route struct {
 	retrier  *retrier
 	board    *StatusBoard
 	stop     func()
+	open     *openEndpoints
 }
 
 // NewRoute subscribes to instancer through a go-kit Endpointer whose factory makes each
@@ -69,7 +73,7 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 		registry = NewStatusBoard()
 	}
 	group := newGroup(service, name, s.Outliers, s.Breaker, m, logger)
-	instances := m.Instances.With("route", name)
+	open := &openEndpoints{closers: map[*member]io.Closer{}}
 	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		client, closer, err := newClient(instance)
 		if err != nil {
@@ -78,18 +82,21 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 		member := group.newMember(instance, client)
 		group.add(member)
 		registry.add(member)
-		instances.Add(1)
 		logger.Info("instance added", "instance", instance)
-		removed := closerFunc(func() error {
-			logger.Info("instance removed", "instance", instance)
-			group.remove(member)
-			registry.remove(member)
-			instances.Add(-1)
-			if closer != nil {
-				return closer.Close()
-			}
-			return nil
+		var once sync.Once
+		removed := closerFunc(func() (err error) {
+			once.Do(func() {
+				logger.Info("instance removed", "instance", instance)
+				group.remove(member)
+				registry.remove(member)
+				open.drop(member)
+				if closer != nil {
+					err = closer.Close()
+				}
+			})
+			return err
 		})
+		open.add(member, removed)
 		return member.endpoint, removed, nil
 	}
 	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))
@@ -105,7 +112,6 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 		budgetDenied: m.RetryBudgetExhausted.With("route", name),
 	}
 	// Series that alerts read exist from the start, at zero, not from the first event.
-	m.Panic.With("route", name).Set(0)
 	for _, c := range []metrics.Counter{r.retries, r.hedges, r.hedgesWon, r.budgetDenied} {
 		c.Add(0)
 	}
@@ -120,6 +126,7 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 		retrier:  r,
 		board:    registry,
 		stop:     endpointer.Close,
+		open:     open,
 	}
 	registry.addRoute(route)
 	return route
@@ -143,6 +150,9 @@ func budgeting(budget time.Duration) endpoint.Middleware {
 
 // countingFailures is the endpoint middleware that counts the route's failed requests by kind.
 func countingFailures(route string, failures metrics.Counter) endpoint.Middleware {
+	for _, kind := range failureKinds { // each kind's series exists from the start, at zero
+		failures.With("route", route, "kind", string(kind)).Add(0)
+	}
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			response, err := next(ctx, request)
@@ -158,7 +168,39 @@ func countingFailures(route string, failures metrics.Counter) endpoint.Middlewar
 // and takes it off the status board.
 func (r *Route) Close() {
 	r.stop()
+	r.open.closeAll()
 	r.board.removeRoute(r)
+}
+
+// openEndpoints are the closers of a route's open instance endpoints. A closed go-kit
+// Endpointer closes none of them: the route does, so that its instances leave the status board
+// (and the metrics read from it) and give their connection pools back.
+type openEndpoints struct {
+	mu      sync.Mutex
+	closers map[*member]io.Closer
+}
+
+func (o *openEndpoints) add(m *member, c io.Closer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closers[m] = c
+}
+
+func (o *openEndpoints) drop(m *member) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.closers, m)
+}
+
+// closeAll closes every endpoint still open (each closes once, even if the Endpointer's last
+// update closes it too).
+func (o *openEndpoints) closeAll() {
+	o.mu.Lock()
+	closers := slices.Collect(maps.Values(o.closers))
+	o.mu.Unlock()
+	for _, c := range closers {
+		_ = c.Close()
+	}
 }
 
 // closerFunc is the io.Closer the Endpointer calls when an instance leaves the set.

@@ -3,11 +3,16 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
+	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/sd"
+	"github.com/hashicorp/go-hclog"
 )
 
 func TestRoundRobinSpreadsRequestsInRingOrder(t *testing.T) {
@@ -240,5 +245,38 @@ func TestNoInstances(t *testing.T) {
 	route, _ := newTestRoute(t, newFleet(), quickPolicy)
 	if _, err := call(route); !errors.Is(err, ErrNoInstances) {
 		t.Fatalf("err = %v, want ErrNoInstances", err)
+	}
+}
+
+// Closing a route closes each of its instance clients once (giving their connection pools back)
+// and takes its instances off the status board: a closed go-kit Endpointer closes neither.
+func TestCloseClosesEveryInstanceClientOnce(t *testing.T) {
+	fleet := newFleet()
+	var mu sync.Mutex
+	closed := map[string]int{}
+	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
+		ep, _, err := fleet.factory(instance)
+		return ep, closerFunc(func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			closed[instance]++
+			return nil
+		}), err
+	}
+	board := NewStatusBoard()
+	inst := &fakeInstancer{state: sd.Event{Instances: []string{"a", "b", "c"}}}
+	route := NewRoute("stringsvc", "uppercase", inst, factory, Settings{Logger: hclog.NewNullLogger(), Status: board})
+	inst.set(sd.Event{Instances: []string{"a", "b"}}) // c leaves: closed by the Endpointer
+	if len(board.Snapshot()) != 2 {
+		t.Fatalf("board lists %d endpoints, want a and b", len(board.Snapshot()))
+	}
+	route.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if want := map[string]int{"a": 1, "b": 1, "c": 1}; !maps.Equal(closed, want) {
+		t.Errorf("closed %v, want each instance's client closed once: %v", closed, want)
+	}
+	if left := board.Snapshot(); len(left) != 0 {
+		t.Errorf("board still lists %+v after the route closed", left)
 	}
 }

@@ -42,12 +42,9 @@ var table = fixedRoutes{
 // hostileError is what a failing instance's error says: the page must show it as text.
 const hostileError = `<script>alert("x")</script>`
 
-// newRegistry returns a registry with two routes over instances a (failing) and b (working), after
-// four requests on each route: a's breakers (2 failures) are open.
-func newRegistry(t *testing.T) *proxy.StatusBoard {
-	t.Helper()
-	registry := proxy.NewStatusBoard()
-	factory := func(instance string) (endpoint.Endpoint, io.Closer, error) {
+// newRegistryFactory makes instance clients: 127.0.0.1:1001 fails every request, the others answer.
+func newRegistryFactory() sd.Factory {
+	return func(instance string) (endpoint.Endpoint, io.Closer, error) {
 		return func(context.Context, any) (any, error) {
 			if instance == "127.0.0.1:1001" {
 				return nil, errors.New(hostileError)
@@ -55,6 +52,14 @@ func newRegistry(t *testing.T) *proxy.StatusBoard {
 			return "ok", nil
 		}, nil, nil
 	}
+}
+
+// newRegistry returns a registry with two routes over instances a (failing) and b (working), after
+// four requests on each route: a's breakers (2 failures) are open.
+func newRegistry(t *testing.T) *proxy.StatusBoard {
+	t.Helper()
+	registry := proxy.NewStatusBoard()
+	factory := newRegistryFactory()
 	settings := proxy.Settings{
 		Breaker: proxy.BreakerSettings{Failures: 2, Open: time.Hour},
 		Retry:   proxy.RetryPolicy{Idempotent: true, Attempts: 2, TryTimeout: time.Second, Budget: time.Second},

@@ -1,5 +1,6 @@
-// Package registry keeps a stringsvc instance registered in Consul through go-kit's sd/consul
-// registrar for as long as the instance serves, and deregisters it when it stops.
+// Package registry keeps a service instance registered in Consul through go-kit's sd/consul
+// registrar for as long as the instance serves, and deregisters it when it stops: stringsvc's
+// instances, and the gateway itself (so that monitoring finds it).
 //
 // go-kit's Registrar registers once and only logs a failure. A Keeper adds what production needs:
 // it retries until Consul accepts the registration (Consul may start after the service; under Nomad
@@ -25,12 +26,19 @@ type Instance struct {
 	// Tags are the registration's Consul tags: the route declarations the gateway serves
 	// (package routetag; contract.Declarations for stringsvc).
 	Tags []string
+	// Meta is the registration's service metadata; MetricsPathMeta tells Prometheus where to
+	// scrape (nomad/prometheus.nomad keeps the instances that declare it).
+	Meta map[string]string
 	// HealthPath is checked over HTTP every CheckInterval; an instance failing it for
 	// DeregisterAfter is removed by Consul itself (e.g. after a SIGKILL).
 	HealthPath      string
 	CheckInterval   time.Duration
 	DeregisterAfter time.Duration
 }
+
+// MetricsPathMeta is the service metadata key under which an instance declares the path of its
+// Prometheus metrics, e.g. "/metrics".
+const MetricsPathMeta = "metrics_path"
 
 // InstanceID returns "<service>-<allocID>" under Nomad (allocID set), else "<service>-<host>-<port>",
 // which is unique per host:port.
@@ -41,13 +49,20 @@ func InstanceID(service, allocID, host string, port int) string {
 	return fmt.Sprintf("%s-%s-%d", service, host, port)
 }
 
-// Registration returns the Consul registration of the instance, with its HTTP health check.
+// Registration returns the Consul registration of the instance, with its HTTP health check. An
+// instance without a Host registers no address (Consul lists its node's) and is checked through
+// loopback by its node's agent.
 func (in Instance) Registration() *api.AgentServiceRegistration {
-	hostPort := net.JoinHostPort(in.Host, strconv.Itoa(in.Port))
+	checkHost := in.Host
+	if checkHost == "" {
+		checkHost = "127.0.0.1"
+	}
+	hostPort := net.JoinHostPort(checkHost, strconv.Itoa(in.Port))
 	return &api.AgentServiceRegistration{
 		ID:      in.ID,
 		Name:    in.Service,
 		Tags:    in.Tags,
+		Meta:    in.Meta,
 		Address: in.Host,
 		Port:    in.Port,
 		Check: &api.AgentServiceCheck{

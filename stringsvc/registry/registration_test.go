@@ -84,3 +84,17 @@ func TestRegistrationIPv6(t *testing.T) {
 		t.Errorf("Address = %q, want the bare IPv6 address fd00::5", reg.Address)
 	}
 }
+
+// An instance without a host registers no address (Consul lists its node's) and is checked by
+// its node's agent through loopback; its metadata goes into the registration.
+func TestRegistrationWithoutHost(t *testing.T) {
+	t.Parallel()
+	reg := Instance{Service: "gateway", ID: "gateway-node1-8080", Port: 8080, HealthPath: "/health",
+		Meta: map[string]string{MetricsPathMeta: "/metrics"}, CheckInterval: time.Second, DeregisterAfter: time.Minute}.Registration()
+	if reg.Address != "" || reg.Check.HTTP != "http://127.0.0.1:8080/health" {
+		t.Errorf("Address %q, Check.HTTP %q; want no address, checked at http://127.0.0.1:8080/health", reg.Address, reg.Check.HTTP)
+	}
+	if reg.Meta[MetricsPathMeta] != "/metrics" {
+		t.Errorf("Meta = %v, want metrics_path /metrics", reg.Meta)
+	}
+}

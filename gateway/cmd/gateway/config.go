@@ -31,6 +31,10 @@ type config struct {
 	rateLimit       float64 // requests per second over the whole gateway; 0: no limit
 	rateBurst       int
 	pprofListen     string
+	register        bool   // register the gateway itself in Consul (for monitoring)
+	serviceName     string // the name it registers under
+	advertise       string // the host it registers; "": see registration.go
+	allocID         string // NOMAD_ALLOC_ID, if under Nomad
 	shutdownTimeout time.Duration
 	logJSON         bool
 	logLevel        string
@@ -64,6 +68,9 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.upstream.MaxConns, "max-conns-per-instance", 512, "most connections to one instance (a request waits at most -try-timeout for a free one)")
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "requests per second the gateway accepts, all routes together (0: no limit); beyond it 429 with Retry-After")
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "requests accepted at once above -rate-limit (0: one second's worth)")
+	fs.BoolVar(&c.register, "register", true, "register the gateway itself in Consul, with a health check, so that monitoring finds it (routing never depends on it)")
+	fs.StringVar(&c.serviceName, "service-name", "gateway", "Consul service name the gateway registers under (-register)")
+	fs.StringVar(&c.advertise, "advertise", "", "host registered in Consul (default: NOMAD_IP_http under Nomad, else the listen host; when listening on all interfaces, Consul's node address)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "longest wait for in-flight requests on SIGTERM/SIGINT")
 	fs.StringVar(&c.pprofListen, "pprof-listen", "", "address of a separate listener serving Go's profiles under /debug/pprof/ (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log as JSON lines")
@@ -93,6 +100,9 @@ func parseConfig(args []string) (config, error) {
 		"rate-burst":             "GATEWAY_RATE_BURST",
 		"shutdown-timeout":       "GATEWAY_SHUTDOWN_TIMEOUT",
 		"pprof-listen":           "GATEWAY_PPROF_LISTEN",
+		"register":               "GATEWAY_REGISTER",
+		"service-name":           "GATEWAY_SERVICE_NAME",
+		"advertise":              "GATEWAY_ADVERTISE",
 		"log-json":               "LOG_JSON",
 		"log-level":              "LOG_LEVEL",
 	}); err != nil {
@@ -102,6 +112,10 @@ func parseConfig(args []string) (config, error) {
 	c.listen = flagenv.ListenAddr(fs, "listen", "http")
 	if err := flagenv.CheckConsulAddress(os.Getenv("CONSUL_HTTP_ADDR")); err != nil {
 		return c, err
+	}
+	c.allocID = os.Getenv("NOMAD_ALLOC_ID")
+	if c.advertise == "" {
+		c.advertise = os.Getenv("NOMAD_IP_http")
 	}
 	c.breaker.Failures = uint32(failures)
 	c.admission.InitialInFlight = min(c.admission.InitialInFlight, c.admission.MaxInFlight)
@@ -123,6 +137,8 @@ func parseConfig(args []string) (config, error) {
 		return c, fmt.Errorf("-max-inflight must be 0 (off) or at least %d, -max-queue at least 0", c.admission.MinInFlight)
 	case c.consulWait < time.Second:
 		return c, fmt.Errorf("-consul-wait must be at least 1s")
+	case c.register && c.serviceName == "":
+		return c, fmt.Errorf("-service-name must not be empty (or -register=false)")
 	case c.rateLimit != 0 && c.rateLimit < 1 || c.rateBurst < 0:
 		// Retry-After is in whole seconds: a limit under 1 request/s could not be told apart.
 		return c, fmt.Errorf("-rate-limit must be 0 (off) or at least 1, -rate-burst at least 0")

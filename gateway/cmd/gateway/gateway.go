@@ -25,6 +25,7 @@ type parts struct {
 	// returns how to stop (package discovery over Consul; a fixed set in tests).
 	watch     func(service string) (instancer sd.Instancer, declarations *discovery.Declarations, stop func())
 	sightings *discovery.Sightings // when Consul last listed each instance; nil: unknown
+	consul    *discovery.Health    // Consul's health as discovery sees it; nil: no Consul
 	settings  proxy.Settings       // Retry holds the defaults; each route's policy overrides them
 	admission proxy.AdmissionSettings
 	clients   upstream.Settings
@@ -47,7 +48,7 @@ type gateway struct {
 // answered 429 at once, never queued. close closes every route and flushes the failure log.
 func newGateway(p parts) *gateway {
 	board := proxy.NewStatusBoard()
-	tel := newTelemetry(board)
+	tel := newTelemetry(board, p.consul)
 	p.settings.Metrics, p.settings.Status = tel.proxy, board
 	failures := edge.NewFailureLog(p.logger.Named("requests"), time.Second)
 	g := &gateway{}

@@ -57,6 +57,7 @@ func run(cfg config, logger hclog.Logger) error {
 	discoveryCtx, stopDiscovery := context.WithCancel(context.Background())
 	defer stopDiscovery()
 	sightings := discovery.NewSightings()
+	health := &discovery.Health{} // what discovery hides by failing static, for the metrics
 	discoveryLog := logger.Named("discovery")
 
 	var limiter *rate.Limiter // nil: no limit
@@ -69,10 +70,11 @@ func run(cfg config, logger hclog.Logger) error {
 			// Consul is unreachable.
 			ctx, cancel := context.WithCancel(discoveryCtx)
 			declarations := discovery.NewDeclarations()
-			instancer := discovery.NewInstancer(ctx, consul, service, cfg.consulWait, discoveryLog, sightings, declarations)
+			instancer := discovery.NewInstancer(ctx, consul, service, cfg.consulWait, discoveryLog, sightings, declarations, health)
 			return instancer, declarations, func() { instancer.Stop(); cancel() }
 		},
 		sightings: sightings,
+		consul:    health,
 		settings:  proxy.Settings{Breaker: cfg.breaker, Outliers: cfg.outliers, Retry: cfg.retry, Logger: logger.Named("proxy")},
 		admission: cfg.admission,
 		clients:   cfg.upstream,
@@ -88,7 +90,7 @@ func run(cfg config, logger hclog.Logger) error {
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
-		discovery.WatchCatalog(watchCtx, consul, discovery.CatalogSettings{Wait: cfg.consulWait, Grace: cfg.routeGrace}, discoveryLog,
+		discovery.WatchCatalog(watchCtx, consul, discovery.CatalogSettings{Wait: cfg.consulWait, Grace: cfg.routeGrace, Health: health}, discoveryLog,
 			func(catalog discovery.Catalog) {
 				g.table.SetCatalog(catalog)
 				g.router.Ready()
@@ -112,13 +114,19 @@ func run(cfg config, logger hclog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(linger.OnClose(ln)) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "routes_file", cfg.routesFile)
+	deregister := func() {}
+	if cfg.register {
+		deregister = keepRegistered(consul, cfg.registration(ln.Addr().(*net.TCPAddr)), logger.Named("registry"))
+	}
 
 	select {
 	case err := <-serveErr:
+		deregister()
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("stopping")
+	deregister()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	// Stops accepting, then waits for the requests in flight (at most -shutdown-timeout).

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/example/gokit-nomad/gateway/discovery"
 	"github.com/example/gokit-nomad/gateway/kitprom"
 	"github.com/example/gokit-nomad/gateway/proxy"
 	"github.com/example/gokit-nomad/gateway/status"
@@ -21,10 +22,10 @@ type telemetry struct {
 	duration *kitprom.Histogram // per service and route
 }
 
-// newTelemetry registers the gateway's metrics, the breaker-state gauge of statuses and Go's
-// runtime and process metrics in a registry of its own (so that every handler built in a test
-// has its own too).
-func newTelemetry(statuses *proxy.StatusBoard) telemetry {
+// newTelemetry registers the gateway's metrics, the gauges read from statuses (package status),
+// Consul's reachability and Go's runtime and process metrics in a registry of its own (so that
+// every handler built in a test has its own too).
+func newTelemetry(statuses *proxy.StatusBoard, consul *discovery.Health) telemetry {
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, labels ...string) *kitprom.Counter {
 		cv := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gateway", Name: name, Help: help}, labels)
@@ -36,13 +37,8 @@ func newTelemetry(statuses *proxy.StatusBoard) telemetry {
 		reg.MustRegister(hv)
 		return kitprom.NewHistogram(hv)
 	}
-	gauge := func(name, help string, labels ...string) *kitprom.Gauge {
-		gv := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "gateway", Name: name, Help: help}, labels)
-		reg.MustRegister(gv)
-		return kitprom.NewGauge(gv)
-	}
 	reg.MustRegister(
-		status.NewCollector(statuses),
+		status.NewCollector(statuses, consul),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -51,18 +47,16 @@ func newTelemetry(statuses *proxy.StatusBoard) telemetry {
 		requests: counter("requests_total", "Requests answered, by service, route and status code.", "service", "route", "code"),
 		duration: histogram("request_duration_seconds", "Time to answer a request, by service and route.", "service", "route"),
 		proxy: proxy.Metrics{
-			Attempts:             counter("upstream_attempts_total", "Attempts sent to instances, by route, instance and outcome (ok, client_error, server_error, timeout, transport, not_sent, canceled).", "service", "route", "instance", "outcome"),
-			AttemptDuration:      histogram("upstream_attempt_duration_seconds", "Time of each attempt on an instance, by route and instance.", "service", "route", "instance"),
+			Attempts:             counter("upstream_attempts_total", "Attempts sent to instances, by route, upstream (instance address) and outcome (ok, client_error, server_error, timeout, transport, not_sent, canceled).", "service", "route", "upstream", "outcome"),
+			AttemptDuration:      histogram("upstream_attempt_duration_seconds", "Time of each attempt on an instance, by route and upstream.", "service", "route", "upstream"),
 			Retries:              counter("retries_total", "Attempts sent after one failed, by route.", "service", "route"),
 			Hedges:               counter("hedges_total", "Hedged attempts, by route and result (sent; won: answered first).", "service", "route", "result"),
 			RetryBudgetExhausted: counter("retry_budget_exhausted_total", "Retries and hedges the retry budget refused, by route.", "service", "route"),
-			Ejections:            counter("ejections_total", "Instances ejected (breaker opened), by route, instance and reason (consecutive_failures, failure_rate, latency).", "service", "route", "instance", "reason"),
-			Panic:                gauge("panic", "1 while a route ignores ejections because too few instances look healthy.", "service", "route"),
+			Ejections:            counter("ejections_total", "Instances ejected (breaker opened), by route, upstream and reason (consecutive_failures, failure_rate, latency).", "service", "route", "upstream", "reason"),
 			Shed:                 counter("admission_shed_total", "Requests shed by admission control (503), by service.", "service"),
 			AdmissionWait:        histogram("admission_wait_seconds", "Time requests waited for admission, by service (only those that waited).", "service"),
 			Failures:             counter("failures_total", "Requests the gateway failed, by route and kind (no_instances, breakers_open, shed, unreachable, budget_exhausted, attempts_failed, other).", "service", "route", "kind"),
-			BreakerTransitions:   counter("breaker_transitions_total", "Circuit breaker state changes, by route, instance, from and to.", "service", "route", "instance", "from", "to"),
-			Instances:            gauge("instances", "Instances each route knows (passing in Consul, or kept while Consul is unreachable).", "service", "route"),
+			BreakerTransitions:   counter("breaker_transitions_total", "Circuit breaker state changes, by route, upstream, from and to.", "service", "route", "upstream", "from", "to"),
 		},
 	}
 }

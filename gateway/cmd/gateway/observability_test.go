@@ -36,16 +36,19 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	})
 	metrics := get(t, gateway+"/metrics", "")
 	for _, want := range []string{
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 2`, flaky),
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 0`, healthy),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="closed",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="open"} 1`, flaky),
-		fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc"} 3`, flaky),
+		fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q} 2`, flaky),
+		fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q} 0`, healthy),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="closed",route="POST /stringsvc/uppercase",service="stringsvc",to="open",upstream=%q} 1`, flaky),
+		fmt.Sprintf(`gateway_upstream_attempts_total{outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q} 3`, flaky),
 		`gateway_instances{route="POST /stringsvc/uppercase",service="stringsvc"} 2`,
+		`gateway_instances_ejected{route="POST /stringsvc/uppercase",service="stringsvc"} 1`,
+		"gateway_consul_reachable 0", // this gateway has no Consul
 		// Series that alerts read are there before anything happened, at zero.
 		`gateway_panic{route="POST /stringsvc/uppercase",service="stringsvc"} 0`,
 		`gateway_hedges_total{result="won",route="POST /stringsvc/count",service="stringsvc"} 0`,
 		`gateway_retry_budget_exhausted_total{route="POST /stringsvc/uppercase",service="stringsvc"} 0`,
 		`gateway_admission_shed_total{service="stringsvc"} 0`,
+		`gateway_failures_total{kind="shed",route="POST /stringsvc/count",service="stringsvc"} 0`,
 		`gateway_admission_limit{service="stringsvc"} 100`,
 		`gateway_admission_queued{service="stringsvc"} 0`,
 	} {
@@ -76,9 +79,9 @@ func TestMetricsAndStatusShowABreakerOpenAndClose(t *testing.T) {
 	})
 	metrics = get(t, gateway+"/metrics", "")
 	for _, want := range []string{
-		fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"} 0`, flaky),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="open",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="half-open"} 1`, flaky),
-		fmt.Sprintf(`gateway_breaker_transitions_total{from="half-open",instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to="closed"} 1`, flaky),
+		fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q} 0`, flaky),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="open",route="POST /stringsvc/uppercase",service="stringsvc",to="half-open",upstream=%q} 1`, flaky),
+		fmt.Sprintf(`gateway_breaker_transitions_total{from="half-open",route="POST /stringsvc/uppercase",service="stringsvc",to="closed",upstream=%q} 1`, flaky),
 	} {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)

@@ -69,6 +69,7 @@ func run(cfg config, logger hclog.Logger) error {
 		Host:            host,
 		Port:            bound.Port,
 		Tags:            contract.Declarations(),
+		Meta:            map[string]string{registry.MetricsPathMeta: contract.MetricsPath},
 		HealthPath:      contract.HealthPath,
 		CheckInterval:   cfg.checkInterval,
 		DeregisterAfter: time.Minute,

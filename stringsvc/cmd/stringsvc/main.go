@@ -63,6 +63,7 @@ func run(cfg config, logger hclog.Logger) error {
 		Host:            host,
 		Port:            bound.Port,
 		Tags:            contract.Declarations(),
+		Meta:            map[string]string{registry.MetricsPathMeta: contract.MetricsPath},
 		HealthPath:      contract.HealthPath,
 		CheckInterval:   cfg.checkInterval,
 		DeregisterAfter: cfg.deregisterAfter,

@@ -4,10 +4,12 @@
 #
 # Usage: scripts/deploy.sh
 #
-# Order: consul, stringsvc, gateway. Each `nomad job run` waits for its evaluation (and, for the
-# service job stringsvc, its deployment); then this script waits until every allocation of the job
-# runs, Consul has a leader, and the gateway answers a request. Any `nomad job run` order works too
-# (stringsvc and the gateway wait for Consul themselves): this order only reaches "ready" soonest.
+# Order: consul, stringsvc, gateway, prometheus. Each `nomad job run` waits for its evaluation
+# (and, for the service jobs, their deployment); then this script waits until every allocation of
+# the job runs, Consul has a leader, the gateway answers a request and Prometheus is ready. Any
+# `nomad job run` order works too (the others wait for Consul themselves): this order only reaches
+# "ready" soonest. It runs the job files from the repository's root, where prometheus.nomad finds
+# its configuration (nomad/prometheus/).
 #
 # Environment (all optional):
 #   NOMAD_ADDR          Nomad HTTP API (default http://127.0.0.1:4646); NOMAD_TOKEN etc. as usual
@@ -29,11 +31,12 @@
 #                       with scripts/dev.sh and in the Vagrant VMs)
 #   CONSUL_HTTP_ADDR    a Consul agent to check for a leader (default 127.0.0.1:8500)
 #   GATEWAY_URL         a gateway to check (default http://127.0.0.1:8080)
+#   NOMAD_VAR_scrape_interval  how often Prometheus scrapes and evaluates its rules (default 15s)
 #   DEPLOY_TIMEOUT      seconds to wait for each step (default 180)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jobs_in_order=(consul stringsvc gateway)
+jobs_in_order=(consul stringsvc gateway prometheus)
 
 export NOMAD_ADDR="${NOMAD_ADDR:-http://127.0.0.1:4646}"
 consul_addr="${CONSUL_HTTP_ADDR:-127.0.0.1:8500}"
@@ -81,6 +84,16 @@ gateway_answers() {
 	curl -fs --max-time 2 -d '{"s":"foo"}' "$gateway_url/stringsvc/uppercase" | grep -q '"FOO"'
 }
 
+# prometheus_addr prints where Prometheus listens, from its Nomad service (on whichever node).
+prometheus_addr() {
+	"$nomad" service info -t '{{range .}}{{.Address}}:{{.Port}}{{"\n"}}{{end}}' prometheus 2>/dev/null | head -n 1 | grep ':'
+}
+
+prometheus_ready() {
+	local addr
+	addr="$(prometheus_addr)" && curl -fs --max-time 2 "http://$addr/-/ready" >/dev/null
+}
+
 if command -v nomad >/dev/null 2>&1; then
 	nomad="$(command -v nomad)"
 else
@@ -112,13 +125,15 @@ wait_until "Nomad answers at $NOMAD_ADDR" nomad_answers
 
 for job in "${jobs_in_order[@]}"; do
 	log "running nomad/$job.nomad"
-	"$nomad" job run "$root/nomad/$job.nomad" >&2
+	(cd "$root" && "$nomad" job run "nomad/$job.nomad") >&2
 	wait_until "every allocation of $job runs" all_running "$job"
 	if [[ "$job" == consul ]]; then
 		wait_until "Consul at $consul_addr has a leader" consul_has_leader
 	fi
 done
 wait_until "the gateway at $gateway_url answers" gateway_answers
+wait_until "Prometheus is ready" prometheus_ready
+prometheus_url="http://$(prometheus_addr)"
 
 nomad_ui="$NOMAD_ADDR/ui/"
 # A Nomad built from source (scripts/agents.sh) has no web UI; it says so on /ui/.
@@ -131,6 +146,7 @@ cat <<-MSG
 	  curl -sS -d '{"s":"foo"}' $gateway_url/stringsvc/count
 	Gateway status (open it in a browser for the HTML page): $gateway_url/status
 	Gateway metrics: $gateway_url/metrics
+	Prometheus UI: $prometheus_url (targets: $prometheus_url/targets, alerts: $prometheus_url/alerts)
 	Nomad UI:  $nomad_ui
 	Consul UI: http://$consul_addr/ui/
 MSG

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh - install, with apt-get, the system packages a stage of scripts/test.sh needs and the
 # machine lacks: for the unit stage the shellcheck linter, gcc + libc6-dev (-race), vagrant and
-# ruby (to validate the Vagrantfile); for the system stage also curl, iproute2 (ip), util-linux
-# (unshare, setsid), chromium (the status page test renders the page) and docker.io (dockerd and
-# docker: the container images test).
+# ruby (to validate the Vagrantfile), prometheus (promtool: the rules and their tests); for the
+# system stage also curl, iproute2 (ip), util-linux (unshare, setsid), chromium (the status page
+# test renders the page), docker.io (dockerd and docker: the container images test) and
+# prometheus (the Nomad job nomad/prometheus.nomad runs it; without systemd its own service
+# does not start). Packages come without their recommends.
 #
 # Usage: scripts/deps.sh [unit|system|all]          install what is missing (default all; needs
 #                                                   root when something is)
@@ -19,8 +21,8 @@ fi
 stage="${1:-all}"
 
 # The commands each stage needs, and the package(s) that provide each command.
-unit_cmds=(shellcheck gcc vagrant ruby)
-system_cmds=(gcc curl ip unshare setsid chromium dockerd docker)
+unit_cmds=(shellcheck gcc vagrant ruby promtool)
+system_cmds=(gcc curl ip unshare setsid chromium dockerd docker prometheus promtool)
 declare -A provider=(
 	[shellcheck]=shellcheck
 	[curl]=curl
@@ -33,6 +35,8 @@ declare -A provider=(
 	[chromium]=chromium
 	[dockerd]=docker.io
 	[docker]=docker.io
+	[prometheus]=prometheus
+	[promtool]=prometheus
 )
 case "$stage" in
 unit) cmds=("${unit_cmds[@]}") ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dev.sh - run the whole system locally the Nomad way: a Nomad agent (server and client) on
 # 127.0.0.1, and on it every job of nomad/ (Consul, three stringsvc allocations, the gateway on
-# :8080) via scripts/deploy.sh.
+# :8080, Prometheus on :9090) via scripts/deploy.sh, which prints where each answers.
 #
 # Usage: scripts/dev.sh          start everything, print how to use it, run until Ctrl-C / SIGTERM
 #        scripts/dev.sh down     stop a dev.sh started earlier (from another terminal)

@@ -18,8 +18,9 @@
 #
 # Every node gets the same safety settings: update check off, the cloud fingerprinters (which would
 # contact 169.254.169.254) denied, raw_exec on (the jobs run the project's binaries from a path the
-# node sees), and Nomad's own Consul integration limited to the node's agent without registering
-# Nomad itself (the jobs register through go-kit, not through Nomad).
+# node sees), and Nomad's own Consul integration limited to the node's agent. Through it Nomad
+# registers only its own agents (auto_advertise: "nomad", "nomad-client"), so that Prometheus finds
+# their metrics (telemetry below; nomad/prometheus.nomad); the jobs register through go-kit.
 set -euo pipefail
 
 usage() {
@@ -55,9 +56,16 @@ common() {
 
 		consul {
 		  address          = "$addr:8500"
-		  auto_advertise   = false
+		  auto_advertise   = true
 		  server_auto_join = false
 		  client_auto_join = false
+		}
+
+		telemetry {
+		  prometheus_metrics         = true
+		  publish_allocation_metrics = true
+		  publish_node_metrics       = true
+		  disable_hostname           = true
 		}
 	EOF
 }

@@ -133,7 +133,7 @@ job_stopped() {
 # PATIENCE seconds: after the crash of the leader's node, job stop fails until there is a new one.
 stop_jobs() {
 	local job patience="$3"
-	for job in gateway stringsvc consul; do
+	for job in prometheus gateway stringsvc consul; do
 		poll "$patience" job_stopped "$1" "$2" "$job" || patience=0 # no leader: try the others once
 	done
 }

@@ -9,7 +9,7 @@
 # scripts/nomad-config.sh (the same template every other setup of this project uses), bound to the
 # interface that holds ADDR, and starts Nomad and the artifact server (the jobs download their
 # binaries from it: scripts/artifacts.sh). Consul is NOT started here: it runs as the Nomad job
-# nomad/consul.nomad. Also writes /etc/gokit-nomad.env, the cluster's settings for
+# nomad/consul.nomad; nor is Prometheus, installed for nomad/prometheus.nomad. Also writes /etc/gokit-nomad.env, the cluster's settings for
 # scripts/deploy.sh and the nomad/consul CLIs, loaded by every login shell. Safe to run again.
 set -euo pipefail
 
@@ -65,6 +65,11 @@ apt-get install -y -q --allow-downgrades "$nomad_pkg" "$consul_pkg"
 apt-mark hold nomad consul >/dev/null
 # Consul runs as a Nomad job, not as the package's systemd service.
 systemctl disable --now consul.service >/dev/null 2>&1 || true
+
+echo "== Prometheus (the binary of the Nomad job nomad/prometheus.nomad)"
+apt-get install -y -q --no-install-recommends prometheus
+# The job runs it; the package's own service would hold the job's port 9090.
+systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 
 echo "== Nomad agent $name on $addr"
 iface="$(ip -o -4 addr show | awk -v a="$addr" '$4 ~ "^"a"/" { print $2; exit }')"

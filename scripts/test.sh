@@ -3,8 +3,9 @@
 #
 # Usage: scripts/test.sh [all|unit|system]     (default: all)
 #   unit    static checks (gofmt, no binary linking a test helper, go vet, staticcheck, shellcheck;
-#           nomad fmt and job validate on nomad/*.nomad; the Vagrantfile with vagrant validate and
-#           ruby -c), `go test -race ./...` and every fuzz target for FUZZTIME (default 5s) each.
+#           nomad fmt and job validate on nomad/*.nomad; promtool check and test of Prometheus'
+#           rules; the Vagrantfile with vagrant validate and ruby -c), `go test -race ./...` and
+#           every fuzz target for FUZZTIME (default 5s) each.
 #           Runs as any user and installs no system package: when one is missing it says which
 #           and fails (staticcheck is go-installed into GOBIN)
 #   system  builds bin/*, Consul, Nomad and the systemtest binary, then runs the system tests and
@@ -112,7 +113,23 @@ static_checks() {
 	shellcheck -x scripts/*.sh bench/*.sh .ci/run
 
 	job_checks
+	monitoring_checks
 	vagrant_checks
+}
+
+# monitoring_checks: Prometheus' rules are valid, render unchanged through their template blocks
+# (delimiters [[ ]]), and pass their unit tests (every alert fires and resolves). What the job's
+# templates render, and the dashboard's queries, are checked against a real Prometheus by the
+# Nomad end-to-end test.
+monitoring_checks() {
+	stage="prometheus rules"
+	echo "== promtool check rules, promtool test rules: nomad/prometheus/"
+	if grep -n '\[\[\|\]\]' nomad/prometheus/*.rules.yml; then
+		echo "test.sh: a rules file holds [[ or ]], the delimiters of its template block (above)" >&2
+		return 1
+	fi
+	promtool check rules nomad/prometheus/*.rules.yml
+	(cd nomad/prometheus/tests && promtool test rules ./*.yml)
 }
 
 # binary_imports prints "BINARY PACKAGE IMPORT" for each import of each package that a main package
@@ -239,6 +256,8 @@ system_tests() {
 		STRINGSVC_BIN="$root/bin/stringsvc" \
 		GATEWAY_BIN="$root/bin/gateway" \
 		GRAYSVC_BIN="$root/bin/graysvc" \
+		PROMETHEUS_BIN="$(command -v prometheus)" \
+		PROMTOOL_BIN="$(command -v promtool)" \
 		unshare --net --mount --propagation private --pid --fork --mount-proc -- \
 		bash -c 'ip link set lo up && cd gateway/systemtest && exec "$0" -test.v -test.timeout 20m -test.run "$1"' \
 		"$root/bin/systemtest.test" "${SYSTEM_TEST_RUN:-.}"

@@ -35,9 +35,10 @@ const (
 	registerRules = `service "stringsvc" { policy = "write" }`
 	// The gateway asks for the passing instances: Consul filters out every instance whose service
 	// the token may not read AND every instance on a node the token may not read; node_prefix ""
-	// because instances may run on any node.
+	// because instances may run on any node. It also registers itself, for monitoring.
 	discoverRules = `service "stringsvc" { policy = "read" }
-node_prefix "" { policy = "read" }`
+node_prefix "" { policy = "read" }
+service "gateway" { policy = "write" }`
 )
 
 // Log lines the test waits for (stringsvc/registry/keeper.go, gateway/discovery/acl.go and catalog.go).
@@ -69,6 +70,7 @@ func TestConsulACLAndTLS(t *testing.T) {
 	c.waitPassingIDs(t, []string{svc.id}, 15*time.Second)
 	g := startGateway(t, append(tlsEnv, "CONSUL_HTTP_TOKEN="+discoverToken)...)
 	g.waitRoutes(t, 1, 15*time.Second)
+	g.proc.waitLogEntry(t, "registered in consul", 15*time.Second) // itself, for monitoring
 	if status, body := g.post(t, "/stringsvc/uppercase", `{"s":"acl"}`); status != http.StatusOK || body != `{"v":"ACL"}` {
 		t.Fatalf("through the gateway with the read-only token over TLS: %d %s, want 200 {\"v\":\"ACL\"}", status, body)
 	}

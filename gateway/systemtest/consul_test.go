@@ -50,9 +50,15 @@ func TestGatewayKeepsServingWhileConsulIsDown(t *testing.T) {
 func TestConsulRestartLosesNoRequestsAndDiscoveryResumes(t *testing.T) {
 	s := startSystem(t)
 	l := startLoad(s.gateway, 8, 10*time.Second)
+	reachable := func() float64 { return s.gateway.metric(t, "gateway_consul_reachable") }
+	if v := reachable(); v != 1 {
+		t.Fatalf("gateway_consul_reachable = %v before the restart, want 1", v)
+	}
 	s.consul.stop(t)
+	testkit.Eventually(t, 5*time.Second, "gateway_consul_reachable drops to 0", func() bool { return reachable() == 0 })
 	s.consul = startConsul(t) // a dev agent starts empty: every registration is gone
 	s.consul.waitPassing(t, 3, 15*time.Second)
+	testkit.Eventually(t, 10*time.Second, "gateway_consul_reachable is 1 again", func() bool { return reachable() == 1 })
 
 	// Discovery has resumed only if an instance that appears now gets traffic.
 	added := startStringsvc(t)

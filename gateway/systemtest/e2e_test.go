@@ -17,20 +17,27 @@ import (
 )
 
 // TestNomadEndToEnd deploys every job of nomad/ on a real Nomad agent with scripts/deploy.sh —
-// Consul itself, three stringsvc allocations and the gateway — and then operates it as a user
-// would: requests through the gateway; under a steady stream of requests (none may fail) an
+// Consul itself, three stringsvc allocations, the gateway and Prometheus — and then operates it
+// as a user would: requests through the gateway; monitoring (what Prometheus finds and scrapes,
+// promtool on what it runs, the dashboard's queries, a breaker alert from pending to firing to
+// resolved); under a steady stream of requests (none may fail) an
 // allocation stopped, a good release deployed through its canary, and two bad ones (one that never
 // passes its check, one whose download does not match its checksum) refused and reverted; and the
 // job stopped (every instance leaves Consul).
 // The steps share one deployment and run in order; a failed step ends the test.
 func TestNomadEndToEnd(t *testing.T) {
 	nomad := startNomad(t)
-	e := &endToEnd{nomad: nomad, store: serveReleases(t), gateway: &gateway{url: "http://127.0.0.1:8080"}}
+	e := &endToEnd{nomad: nomad, store: serveReleases(t), gateway: &gateway{url: "http://127.0.0.1:8080"},
+		prometheus: &prometheusAPI{url: prometheusURL}}
 	runSteps(t, []step{
 		{"deploy", e.deploy},
 		{"requests through the gateway", e.requests},
 		{"each allocation registered itself", e.registered},
 		{"all three instances get traffic", e.spread},
+		{"prometheus scrapes every instance, the gateway and nomad", e.monitoringScraped},
+		{"what the job rendered and both binaries' metrics pass promtool", e.monitoringLinted},
+		{"the dashboard's queries and the breaker states return data", e.monitoringQueried},
+		{"the breaker alert goes pending, fires and resolves", e.monitoringBreakerAlert},
 		{"alloc stop under load", e.allocStop},
 		{"canary promoted under load", e.canaryPromoted},
 		{"a release that never passes is reverted under load", e.neverPassesReverted},
@@ -55,24 +62,39 @@ func runSteps(t *testing.T, steps []step) {
 }
 
 type endToEnd struct {
-	nomad   *nomadAgent
-	store   *releaseStore
-	vars    []string // job variables every release of the steps gets besides the store's
-	consul  *consulAgent
-	gateway *gateway
+	nomad      *nomadAgent
+	store      *releaseStore
+	vars       []string // job variables every release of the steps gets besides the store's
+	consul     *consulAgent
+	gateway    *gateway
+	prometheus *prometheusAPI
 }
 
-// consulEnv is what a user exports before running the jobs by hand: where the nodes find Consul.
-func consulEnv() []string { return []string{"NOMAD_VAR_consul_binary=" + bins.consul} }
+// jobEnv is what a user exports before running the jobs by hand from another directory than the
+// repository's root: where the nodes find Consul and Prometheus, and where prometheus.nomad finds
+// its configuration.
+func jobEnv() []string {
+	return []string{"NOMAD_VAR_consul_binary=" + bins.consul, "NOMAD_VAR_prometheus_binary=" + bins.prometheus,
+		"NOMAD_VAR_config_dir=" + prometheusConfigDir()}
+}
+
+// prometheusConfigDir is the absolute path of nomad/prometheus/.
+func prometheusConfigDir() string {
+	dir, err := filepath.Abs(filepath.Join(repoRoot, "nomad", "prometheus"))
+	if err != nil {
+		panic(err)
+	}
+	return dir
+}
 
 func (e *endToEnd) deploy(t *testing.T) {
 	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "deploy.sh"))
 	// deploy.sh publishes bin/ to the store and passes the release's URL and checksums itself.
-	cmd.Env = append(os.Environ(), append(append(consulEnv(), e.store.env()...), "NOMAD_ADDR="+nomadAddr,
+	cmd.Env = append(os.Environ(), append(append(jobEnv(), e.store.env()...), "NOMAD_ADDR="+nomadAddr,
 		"BIN_DIR="+filepath.Dir(bins.stringsvc),
 		// deploy.sh finds nomad on PATH, as a user's shell would.
 		"PATH="+filepath.Dir(bins.nomad)+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"DEPLOY_TIMEOUT=120")...)
+		"DEPLOY_TIMEOUT=120", "NOMAD_VAR_scrape_interval="+scrapeInterval)...)
 	begin := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -83,7 +105,7 @@ func (e *endToEnd) deploy(t *testing.T) {
 		t.Fatalf("deploy.sh did not print the curl lines:\n%s", out)
 	}
 	e.consul = connectConsul(t)
-	for _, job := range []string{"consul", "stringsvc", "gateway"} {
+	for _, job := range []string{"consul", "stringsvc", "gateway", "prometheus"} {
 		if got := len(e.nomad.running(t, job)); got == 0 {
 			t.Errorf("job %s: no running allocation after deploy.sh", job)
 		}
@@ -188,17 +210,25 @@ func (e *endToEnd) jobStop(t *testing.T) {
 func instanceID(a allocation) string { return "stringsvc-" + a.ID }
 
 // TestNomadJobsInAnyOrder runs the job files one by one with plain `nomad job run`, in the worst
-// order — stringsvc and the gateway before the Consul they need — and checks that the system
-// converges by itself: the instances register once Consul is up and the gateway routes to them.
+// order — Prometheus, stringsvc and the gateway before the Consul they need — and checks that the
+// system converges by itself: the instances register once Consul is up, the gateway routes to
+// them, and Prometheus scrapes them and the gateway.
 //
 // It runs them with raw_exec (NOMAD_VAR_driver), as dev.sh does for a user who is not root: the
 // exec driver has the other tests.
 func TestNomadJobsInAnyOrder(t *testing.T) {
 	nomad := startNomad(t)
-	env := append(append(consulEnv(), serveReleases(t).publish(t)...), "NOMAD_VAR_driver=raw_exec")
-	for _, job := range []string{"stringsvc", "gateway", "consul"} {
+	env := append(append(jobEnv(), serveReleases(t).publish(t)...), "NOMAD_VAR_driver=raw_exec",
+		"NOMAD_VAR_scrape_interval="+scrapeInterval)
+	for _, job := range []string{"prometheus", "stringsvc", "gateway", "consul"} {
 		file := filepath.Join(repoRoot, "nomad", job+".nomad")
-		if out, err := nomad.cli(t, env, "job", "run", file); err != nil {
+		args := []string{"job", "run", file}
+		if job == "prometheus" {
+			// Its task starts once its targets' templates have read Consul's catalog: `nomad job
+			// run` would wait for it, and so for Consul, which comes last.
+			args = []string{"job", "run", "-detach", file}
+		}
+		if out, err := nomad.cli(t, env, args...); err != nil {
 			t.Fatalf("nomad job run %s: %v\n%s", file, err, out)
 		}
 	}
@@ -208,4 +238,11 @@ func TestNomadJobsInAnyOrder(t *testing.T) {
 	g := &gateway{url: "http://127.0.0.1:8080"}
 	g.waitRoutes(t, 10, 30*time.Second)
 	t.Logf("from the last `nomad job run` to 10 routed requests in a row: %v", time.Since(begin).Round(100*time.Millisecond))
+	prometheus := &prometheusAPI{url: prometheusURL}
+	testkit.Eventually(t, 60*time.Second, "Prometheus, started before Consul, scrapes the three instances and the gateway", func() bool {
+		targets, err := prometheus.targets()
+		up, _ := upByJob(targets)
+		return err == nil && up["stringsvc"] == 3 && up["gateway"] == 1
+	})
+	t.Logf("from the last `nomad job run` to every instance and the gateway scraped: %v", time.Since(begin).Round(100*time.Millisecond))
 }

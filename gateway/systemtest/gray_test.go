@@ -62,7 +62,7 @@ func TestSlowInstanceIsEjected(t *testing.T) {
 		t.Fatalf("the clean p99 (%v) is too high on this machine to tell a %v-slow instance apart (limit %v)",
 			clean.percentile(0.99), slowDelay, limit)
 	}
-	series := fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, slow.addr)
+	series := fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q}`, slow.addr)
 	begin := time.Now()
 	l := startRecordedLoad(g, 16, detection+grayFor)
 	// While the load runs, /metrics must show the slow instance's breaker open (2) at some point.

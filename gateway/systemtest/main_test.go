@@ -13,12 +13,16 @@ import (
 // bins are the programs under test, from the environment (see scripts/test.sh).
 // graysvc is a degraded stringsvc stand-in (stringsvc/cmd/graysvc) for the overload and
 // gray-failure tests.
-var bins = struct{ consul, nomad, stringsvc, gateway, graysvc string }{
-	consul:    os.Getenv("CONSUL_BIN"),
-	nomad:     os.Getenv("NOMAD_BIN"),
-	stringsvc: os.Getenv("STRINGSVC_BIN"),
-	gateway:   os.Getenv("GATEWAY_BIN"),
-	graysvc:   os.Getenv("GRAYSVC_BIN"),
+// prometheus and promtool are Debian's (scripts/deps.sh): the Nomad job runs the one, the
+// monitoring steps of the end-to-end test check with the other.
+var bins = struct{ consul, nomad, stringsvc, gateway, graysvc, prometheus, promtool string }{
+	consul:     os.Getenv("CONSUL_BIN"),
+	nomad:      os.Getenv("NOMAD_BIN"),
+	stringsvc:  os.Getenv("STRINGSVC_BIN"),
+	gateway:    os.Getenv("GATEWAY_BIN"),
+	graysvc:    os.Getenv("GRAYSVC_BIN"),
+	prometheus: os.Getenv("PROMETHEUS_BIN"),
+	promtool:   os.Getenv("PROMTOOL_BIN"),
 }
 
 func TestMain(m *testing.M) {
@@ -35,7 +39,7 @@ func TestMain(m *testing.M) {
 func checkEnvironment() error {
 	for name, path := range map[string]*string{
 		"CONSUL_BIN": &bins.consul, "NOMAD_BIN": &bins.nomad, "STRINGSVC_BIN": &bins.stringsvc, "GATEWAY_BIN": &bins.gateway,
-		"GRAYSVC_BIN": &bins.graysvc,
+		"GRAYSVC_BIN": &bins.graysvc, "PROMETHEUS_BIN": &bins.prometheus, "PROMTOOL_BIN": &bins.promtool,
 	} {
 		if *path == "" {
 			return fmt.Errorf("%s is not set", name)

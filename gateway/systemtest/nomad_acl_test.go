@@ -20,7 +20,7 @@ import (
 // them, a request without a token sees nothing, and no token is in any job Nomad holds.
 func TestNomadConsulACLFromVariables(t *testing.T) {
 	nomad := startNomad(t)
-	env := append(consulEnv(), serveReleases(t).publish(t)...)
+	env := append(jobEnv(), serveReleases(t).publish(t)...)
 	c := &aclConsul{httpAddr: consulAddr, management: newUUID(t)}
 	nomad.putVar(t, "nomad/jobs/consul", "management_token="+c.management)
 	nomad.runJob(t, env, "consul")
@@ -43,6 +43,10 @@ func TestNomadConsulACLFromVariables(t *testing.T) {
 	})
 	g := &gateway{url: "http://127.0.0.1:8080"}
 	g.waitRoutes(t, 10, 60*time.Second)
+	testkit.Eventually(t, 30*time.Second, "the gateway registered itself with its token, passing", func() bool {
+		entries, _, err := c.api.Health().Service("gateway", "", true, nil)
+		return err == nil && len(entries) == 1
+	})
 	if status, body := g.post(t, "/stringsvc/uppercase", `{"s":"acl"}`); status != http.StatusOK || body != `{"v":"ACL"}` {
 		t.Fatalf("through the gateway: %d %s, want 200 {\"v\":\"ACL\"}", status, body)
 	}

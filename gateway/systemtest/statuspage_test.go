@@ -58,10 +58,10 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 	if !g.breakerOpened("POST /stringsvc/uppercase", flaky) {
 		t.Error("the gateway did not log the breaker opening")
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 2 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q}`, flaky)); v != 2 {
 		t.Errorf("gateway_breaker_state of the failing instance = %v, want 2 (open)", v)
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_upstream_attempts_total{instance=%q,outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 3 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_upstream_attempts_total{outcome="server_error",route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q}`, flaky)); v != 3 {
 		t.Errorf("failed attempts on the failing instance = %v, want 3 (-breaker-failures)", v)
 	}
 	dom := renderStatusPage(t, chromium, g.url, flaky, "open")
@@ -80,12 +80,12 @@ func TestStatusPageAndMetricsShowABreakerOpenAndClose(t *testing.T) {
 			map[string]string{"breaker": "POST /stringsvc/uppercase@" + flaky, "from": step[0], "to": step[1]}) == nil {
 			t.Errorf("the gateway did not log the breaker going from %s to %s", step[0], step[1])
 		}
-		series := fmt.Sprintf(`gateway_breaker_transitions_total{from=%q,instance=%q,route="POST /stringsvc/uppercase",service="stringsvc",to=%q}`, step[0], flaky, step[1])
+		series := fmt.Sprintf(`gateway_breaker_transitions_total{from=%q,route="POST /stringsvc/uppercase",service="stringsvc",to=%q,upstream=%q}`, step[0], step[1], flaky)
 		if v := g.metric(t, series); v != 1 {
 			t.Errorf("%s = %v, want 1", series, v)
 		}
 	}
-	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{instance=%q,route="POST /stringsvc/uppercase",service="stringsvc"}`, flaky)); v != 0 {
+	if v := g.metric(t, fmt.Sprintf(`gateway_breaker_state{route="POST /stringsvc/uppercase",service="stringsvc",upstream=%q}`, flaky)); v != 0 {
 		t.Errorf("gateway_breaker_state of the recovered instance = %v, want 0 (closed)", v)
 	}
 	renderStatusPage(t, chromium, g.url, flaky, "closed")

@@ -150,7 +150,7 @@ func TestHealthTellsWhenNoInstancePassesWhileTheLastKnownAreKept(t *testing.T) {
 	cancel()
 	<-returned
 
-	c, consul = newTestClient(context.Background(), 2)
+	c, _ = newTestClient(context.Background(), 2)
 	c.recorders = []Recorder{health}
 	if entries, _, _ := c.Service("stringsvc", "", true, &api.QueryOptions{}); len(entries) != 2 || health.NoPassing("stringsvc") {
 		t.Fatalf("%d entries, no passing %v: want 2, and instances passing again", len(entries), health.NoPassing("stringsvc"))

@@ -146,7 +146,7 @@ cat <<-MSG
 	  curl -sS -d '{"s":"foo"}' $gateway_url/stringsvc/count
 	Gateway status (open it in a browser for the HTML page): $gateway_url/status
 	Gateway metrics: $gateway_url/metrics
-	Prometheus UI: $prometheus_url (targets: $prometheus_url/targets, alerts: $prometheus_url/alerts)
+	Prometheus UI: $prometheus_url (its Alerts page, and Status → Targets)
 	Nomad UI:  $nomad_ui
 	Consul UI: http://$consul_addr/ui/
 MSG

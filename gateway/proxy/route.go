@@ -83,11 +83,11 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 		group.add(member)
 		registry.add(member)
 		logger.Info("instance added", "instance", instance)
+		// release takes the endpoint off the board and gives its client back, once: when the
+		// instance leaves, or when the route closes.
 		var once sync.Once
-		removed := closerFunc(func() (err error) {
+		release := closerFunc(func() (err error) {
 			once.Do(func() {
-				logger.Info("instance removed", "instance", instance)
-				group.remove(member)
 				registry.remove(member)
 				open.drop(member)
 				if closer != nil {
@@ -96,7 +96,12 @@ func NewRoute(service, name string, instancer sd.Instancer, newClient sd.Factory
 			})
 			return err
 		})
-		open.add(member, removed)
+		open.add(member, release)
+		removed := closerFunc(func() error {
+			logger.Info("instance removed", "instance", instance)
+			group.remove(member)
+			return release.Close()
+		})
 		return member.endpoint, removed, nil
 	}
 	endpointer := sd.NewEndpointer(instancer, factory, hclogkit.Adapt(logger))
@@ -172,9 +177,11 @@ func (r *Route) Close() {
 	r.board.removeRoute(r)
 }
 
-// openEndpoints are the closers of a route's open instance endpoints. A closed go-kit
-// Endpointer closes none of them: the route does, so that its instances leave the status board
-// (and the metrics read from it) and give their connection pools back.
+// openEndpoints release a route's open instance endpoints. A closed go-kit Endpointer closes
+// none of them: the route does, so that its instances leave the status board (and the metrics read
+// from it) and give their connection pools back. They stay in the route's group: a request that
+// reached the route before it was replaced still has its instances (a released client finishes
+// what is in flight).
 type openEndpoints struct {
 	mu      sync.Mutex
 	closers map[*member]io.Closer
@@ -192,8 +199,8 @@ func (o *openEndpoints) drop(m *member) {
 	delete(o.closers, m)
 }
 
-// closeAll closes every endpoint still open (each closes once, even if the Endpointer's last
-// update closes it too).
+// closeAll releases every endpoint still open (each once, even if the Endpointer's last update
+// removes it too).
 func (o *openEndpoints) closeAll() {
 	o.mu.Lock()
 	closers := slices.Collect(maps.Values(o.closers))

@@ -249,7 +249,8 @@ func TestNoInstances(t *testing.T) {
 }
 
 // Closing a route closes each of its instance clients once (giving their connection pools back)
-// and takes its instances off the status board: a closed go-kit Endpointer closes neither.
+// and takes its instances off the status board: a closed go-kit Endpointer closes neither. Its
+// requests in flight keep their instances.
 func TestCloseClosesEveryInstanceClientOnce(t *testing.T) {
 	fleet := newFleet()
 	var mu sync.Mutex
@@ -265,7 +266,9 @@ func TestCloseClosesEveryInstanceClientOnce(t *testing.T) {
 	}
 	board := NewStatusBoard()
 	inst := &fakeInstancer{state: sd.Event{Instances: []string{"a", "b", "c"}}}
-	route := NewRoute("stringsvc", "uppercase", inst, factory, Settings{Logger: hclog.NewNullLogger(), Status: board})
+	route := NewRoute("stringsvc", "uppercase", inst, factory, Settings{Logger: hclog.NewNullLogger(), Status: board,
+		Breaker: BreakerSettings{Failures: 2, Open: time.Hour},
+		Retry:   RetryPolicy{Idempotent: true, Attempts: 1, TryTimeout: time.Second, Budget: time.Second}})
 	inst.set(sd.Event{Instances: []string{"a", "b"}}) // c leaves: closed by the Endpointer
 	if len(board.Snapshot()) != 2 {
 		t.Fatalf("board lists %d endpoints, want a and b", len(board.Snapshot()))
@@ -278,5 +281,9 @@ func TestCloseClosesEveryInstanceClientOnce(t *testing.T) {
 	}
 	if left := board.Snapshot(); len(left) != 0 {
 		t.Errorf("board still lists %+v after the route closed", left)
+	}
+	// A request that reached the route before it was replaced and closed still has its instances.
+	if _, err := call(route); err != nil {
+		t.Errorf("a request on the closed route: %v, want it served by the instances it had", err)
 	}
 }

@@ -48,28 +48,22 @@ type Instance struct {
 func Run(stop context.Context, in Instance) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- in.Server.Serve(linger.OnClose(in.Listener)) }()
-	keepCtx, stopKeeping := context.WithCancel(context.Background())
-	kept := make(chan struct{})
-	go func() { defer close(kept); in.Keeper.Run(keepCtx) }()
+	kept := in.Keeper.Start()
 
 	select {
 	case err := <-serveErr:
-		stopKeeping()
-		<-kept
+		kept.Stop()
 		return fmt.Errorf("serving: %w", err)
 	case <-stop.Done():
 	}
 
 	// Leave Consul first, keep serving while gateways notice, then stop taking requests.
 	in.Logger.Info("stopping: deregistering, then draining", "drain", in.Drain)
-	stopKeeping()
-	<-kept
+	kept.Stop()
 	in.Health.draining.Store(true)
-	deregCtx, cancelDereg := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := in.Keeper.Deregister(deregCtx); err != nil {
+	if err := kept.Leave(5 * time.Second); err != nil {
 		in.Logger.Warn("could not deregister; consul's health check will remove this instance", "err", err)
 	}
-	cancelDereg()
 	time.Sleep(in.Drain)
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), in.ShutdownTimeout)
 	defer cancelShutdown()

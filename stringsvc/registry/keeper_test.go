@@ -142,10 +142,7 @@ func TestKeeperLogsEachFailureStreakOnceAndBacksOff(t *testing.T) {
 	t.Parallel()
 	k, agent, logs := newFakeKeeper(t, 400*time.Millisecond)
 	agent.set(http.StatusForbidden, deniedByACL)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); k.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(k.Start().Stop)
 
 	// A refused token: one clear line for the whole streak, and attempts spaced by the backoff
 	// (after 0, 0.1, 0.3, 0.7, 1.1, 1.5 s: a read and a registration each).
@@ -196,10 +193,7 @@ func TestKeeperSaysWhenConsulCannotBeReached(t *testing.T) {
 	}
 	logger, logs := testkit.NewLogger(hclog.Info)
 	k := NewKeeper(client, &api.AgentServiceRegistration{ID: "stringsvc-1", Name: "stringsvc"}, time.Second, logger)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); k.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer k.Start().Stop()
 	testkit.Eventually(t, 5*time.Second, "the failure is logged", func() bool { return len(logs.Entries(t, cannotMsg)) == 1 })
 	time.Sleep(400 * time.Millisecond) // two retries more
 	if lines := logs.Entries(t, ""); len(lines) != 1 {
@@ -237,4 +231,26 @@ func TestFailureKind(t *testing.T) {
 			t.Errorf("%s: failureKind(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
 		}
 	}
+}
+
+// A started keeper registers in the background; Leave stops it and deregisters; stopping again
+// does nothing.
+func TestStartedKeeperRegistersThenLeaves(t *testing.T) {
+	t.Parallel()
+	k, agent, logs := newFakeKeeper(t, time.Second)
+	kept := k.Start()
+	testkit.Eventually(t, 5*time.Second, "registered", func() bool { return len(logs.Entries(t, "registered in consul")) == 1 })
+	if err := kept.Leave(time.Second); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	agent.mu.Lock()
+	registered := agent.registered
+	agent.mu.Unlock()
+	if registered {
+		t.Error("still registered after Leave")
+	}
+	if len(logs.Entries(t, "deregistered from consul")) != 1 {
+		t.Errorf("log = %v, want one deregistered line", logs.Entries(t, ""))
+	}
+	kept.Stop()
 }

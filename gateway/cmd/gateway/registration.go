@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"os"
 	"time"
@@ -13,7 +12,7 @@ import (
 )
 
 // The gateway registers itself in Consul for one reason: so that monitoring finds it the way it
-// finds every service (Prometheus' consul_sd_configs, nomad/prometheus.nomad). Nothing routes to
+// finds every service (nomad/prometheus.nomad scrapes the instances that declare metrics_path). Nothing routes to
 // it through Consul, and it declares no route; serving never waits for the registration, and a
 // Consul that refuses it is logged, then retried, like stringsvc's.
 const (
@@ -52,16 +51,9 @@ func (c config) registration(bound *net.TCPAddr) registry.Instance {
 // deregisters it, waiting at most deregisterTimeout (a gateway that cannot reach Consul is removed
 // by its failing check instead).
 func keepRegistered(consul *api.Client, in registry.Instance, logger hclog.Logger) (deregister func()) {
-	keeper := registry.NewKeeper(consul, in.Registration(), registrationResync, logger.With("id", in.ID))
-	ctx, stop := context.WithCancel(context.Background())
-	kept := make(chan struct{})
-	go func() { defer close(kept); keeper.Run(ctx) }()
+	kept := registry.NewKeeper(consul, in.Registration(), registrationResync, logger.With("id", in.ID)).Start()
 	return func() {
-		stop()
-		<-kept
-		ctx, cancel := context.WithTimeout(context.Background(), deregisterTimeout)
-		defer cancel()
-		if err := keeper.Deregister(ctx); err != nil {
+		if err := kept.Leave(deregisterTimeout); err != nil {
 			logger.Warn("could not deregister from consul; its check will fail instead", "err", err)
 		}
 	}

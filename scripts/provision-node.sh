@@ -9,8 +9,9 @@
 # scripts/nomad-config.sh (the same template every other setup of this project uses), bound to the
 # interface that holds ADDR, and starts Nomad and the artifact server (the jobs download their
 # binaries from it: scripts/artifacts.sh). Consul is NOT started here: it runs as the Nomad job
-# nomad/consul.nomad; nor is Prometheus, installed for nomad/prometheus.nomad. Also writes /etc/gokit-nomad.env, the cluster's settings for
-# scripts/deploy.sh and the nomad/consul CLIs, loaded by every login shell. Safe to run again.
+# nomad/consul.nomad; nor is Prometheus, installed for nomad/prometheus.nomad. Also writes
+# /etc/gokit-nomad.env, the cluster's settings for scripts/deploy.sh and the nomad/consul CLIs,
+# loaded by every login shell. Safe to run again.
 set -euo pipefail
 
 if [[ $# -lt 5 ]]; then
